@@ -1,0 +1,78 @@
+/**
+ * The one error vocabulary of Meridian. Every operating error a user can meet has a stable code
+ * (`MER_<AREA>_<WHAT>`), an HTTP status and a short title; docs/errors.md lists the same table and a test
+ * keeps the two in sync. Programmer errors (broken invariants) use `assert` instead.
+ */
+
+/** Every error code with its HTTP status and a one-line meaning (also rendered into docs/errors.md). */
+export const ERROR_REGISTRY = {
+  MER_INTERNAL: { status: 500, title: 'An unexpected error; details are in the server log, never in the response' },
+  MER_HTTP_BAD_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  MER_HTTP_VALIDATION: { status: 400, title: 'A request field is missing or has a value that is not allowed' },
+  MER_HTTP_NOT_FOUND: { status: 404, title: 'No such route or resource' },
+  MER_HTTP_BODY_TOO_LARGE: { status: 413, title: 'The request body exceeds the size limit' },
+  MER_HTTP_UNSUPPORTED_MEDIA: { status: 415, title: 'The request body has a content type this route does not accept' },
+  MER_HTTP_METHOD_NOT_ALLOWED: { status: 405, title: 'The route exists but not for this method' },
+  MER_CONFIG_INVALID: { status: 500, title: 'A configuration value is not allowed' },
+  MER_CONFIG_UNKNOWN_KEY: { status: 500, title: 'A configuration key (file or MERIDIAN_* variable) is not known' },
+  MER_CONFIG_FILE_UNREADABLE: { status: 500, title: 'The configuration file cannot be read or is not valid JSON' },
+  MER_AUTH_BAD_CREDENTIALS: { status: 401, title: 'Unknown user or wrong password' },
+  MER_AUTH_TOKEN_MISSING: { status: 401, title: 'The route needs a session token (Authorization: Bearer …)' },
+  MER_AUTH_TOKEN_EXPIRED: { status: 401, title: 'The session token has expired; log in again' },
+  MER_AUTH_TOKEN_INVALID: { status: 401, title: 'The session token is malformed or its signature does not verify' },
+  MER_AUTH_FORBIDDEN: { status: 403, title: "The user's role is not allowed on this route" },
+  MER_AUTH_USER_DISABLED: { status: 403, title: 'The account is disabled' },
+  MER_AUTH_PROVIDER_UNAVAILABLE: { status: 501, title: 'The requested login provider is not configured' },
+  MER_USER_EXISTS: { status: 409, title: 'A user with this name already exists' },
+  MER_USER_INVALID: { status: 400, title: 'A user field (name, role, hospital, password) is not allowed' },
+  MER_TLS_CLIENT_CERT_REQUIRED: { status: 401, title: 'The peer presented no certificate from the consortium CA' },
+  MER_TLS_PEER_FORBIDDEN: { status: 403, title: "The peer certificate's role or name is not allowed here" },
+  MER_CA_EXISTS: { status: 409, title: 'A consortium CA already exists in this directory' },
+  MER_CA_MISSING: { status: 404, title: 'No consortium CA in this directory; run `meridian ca init` first' },
+  MER_CA_IDENTITY_EXISTS: { status: 409, title: 'An identity with this name was already issued' },
+  MER_CA_IDENTITY_UNKNOWN: { status: 404, title: 'No identity with this name was issued by this CA' },
+  MER_CA_INVALID_NAME: { status: 400, title: 'An identity name must be 2–63 lowercase letters, digits or dashes' },
+  MER_CA_CERT_INVALID: { status: 400, title: 'A certificate is not valid: wrong issuer, expired, not yet valid or revoked' },
+  MER_STORE_MIGRATION_FAILED: { status: 500, title: 'A database migration failed and was rolled back' },
+  MER_STORE_UNAVAILABLE: { status: 503, title: 'The operational database cannot be reached' },
+  MER_LAKE_INVALID_PATH: { status: 400, title: 'A lake table or partition name is not allowed' },
+  MER_LAKE_TABLE_UNKNOWN: { status: 404, title: 'No such table in the lake' },
+  MER_LAKE_WRITE_FAILED: { status: 500, title: 'A lake write failed; nothing of it is visible' },
+  MER_NODE_NAME_MISMATCH: { status: 403, title: "The announced node name differs from the name in the node's certificate" },
+  MER_NODE_UNKNOWN: { status: 404, title: 'No node with this name has announced itself' },
+  MER_HUB_UNREACHABLE: { status: 503, title: 'The hub cannot be reached' },
+  MER_CLI_USAGE: { status: 400, title: 'A command-line argument is missing or not allowed' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A stable error code from the registry. */
+export type ErrorCode = keyof typeof ERROR_REGISTRY;
+
+/** The JSON body every Meridian server answers an error with. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+/** An operating error: stable code, HTTP status from the registry, a message a user can act on. */
+export class MeridianError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'MeridianError';
+    this.code = code;
+    this.status = ERROR_REGISTRY[code].status;
+    this.details = details;
+  }
+
+  /** The response body for this error (never a stack trace). */
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}
+
+/** True when `e` is a MeridianError, optionally with the given code. */
+export function isMeridianError(e: unknown, code?: ErrorCode): e is MeridianError {
+  return e instanceof MeridianError && (code === undefined || e.code === code);
+}
