@@ -1,0 +1,106 @@
+/**
+ * One configuration schema for the hub and the hospital node. A value comes from, in increasing priority:
+ * the defaults below, a JSON file (`--config`), and MERIDIAN_* environment variables (plus DATABASE_URL).
+ * Unknown keys are refused, so a typo never silently falls back to a default.
+ */
+import { z } from 'zod';
+
+/** An integer in [min, max] (environment values arrive as strings), with an error that says what is allowed. */
+function int(min: number, max: number) {
+  const allowed = `an integer from ${min} to ${max}`;
+  return z.coerce.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
+}
+const port = int(0, 65535);
+const host = z.string().min(1).max(253);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const identityName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2–63 characters');
+
+/** Settings both servers share. */
+const common = {
+  /** Everything this process writes lives under this directory. */
+  dataDir: z.string().min(1),
+  /** PostgreSQL connection string; PGlite under dataDir/db when absent. */
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').optional(),
+  logLevel: logLevel.default('info'),
+  /** Consortium CA directory and this institution's identity name in it. */
+  pki: z.strictObject({ caDir: z.string().min(1), identity: identityName }),
+  /** How long a graceful shutdown may take before the process exits anyway. */
+  shutdownTimeoutMs: int(100, 120_000).default(10_000),
+};
+
+/** The hub: portal + API for people (HTTP), and the institution port (HTTPS, mutual TLS) for nodes. */
+export const HubConfigSchema = z.strictObject({
+  role: z.literal('hub'),
+  ...common,
+  hub: z
+    .strictObject({
+      host: host.default('127.0.0.1'),
+      /** Portal and user API. */
+      port: port.default(8080),
+      /** Institution port: nodes' task channel, mutual TLS 1.3 only. */
+      peerPort: port.default(8443),
+      /** Directory of the built portal (web/dist). */
+      portalDir: z.string().min(1).optional(),
+      /** Lifetime of a login session token. */
+      sessionTtlSec: int(60, 86_400).default(900),
+      /** A node is `down` when nothing was heard from it for this long. */
+      nodeDownAfterMs: int(1_000, 600_000).default(6_000),
+      /** Longest a node's task poll is held open. */
+      pollHoldMs: int(100, 60_000).default(20_000),
+    })
+    .prefault({}),
+});
+
+/** A hospital node: keeps the data at home, opens the task channel to the hub itself. */
+export const NodeConfigSchema = z.strictObject({
+  role: z.literal('node'),
+  ...common,
+  node: z.strictObject({
+    /** Node name; must equal the identity name in its certificate. */
+    name: identityName,
+    /** Human-readable hospital name shown in the portal. */
+    displayName: z.string().min(1).max(200),
+    host: host.default('127.0.0.1'),
+    /** Peer port (HTTPS, mutual TLS 1.3) for node ↔ node and health. */
+    port: port.default(9443),
+    /** The hub's institution port, e.g. https://127.0.0.1:8443. */
+    hubUrl: z.url({ protocol: /^https$/, error: 'an https:// URL (the hub institution port, mutual TLS)' }),
+    /** How often the node tells the hub it is alive (also its channel poll cadence when idle). */
+    heartbeatMs: int(200, 60_000).default(2_000),
+  }),
+});
+
+/** Either server's configuration. */
+export const ConfigSchema = z.discriminatedUnion('role', [HubConfigSchema, NodeConfigSchema]);
+
+/** A validated hub configuration. */
+export type HubConfig = z.infer<typeof HubConfigSchema>;
+/** A validated node configuration. */
+export type NodeConfig = z.infer<typeof NodeConfigSchema>;
+/** A validated configuration of either role. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Environment variables and the config path each one sets; any other MERIDIAN_* variable is refused. */
+export const ENV_KEYS: Record<string, readonly string[]> = {
+  MERIDIAN_DATA: ['dataDir'],
+  DATABASE_URL: ['databaseUrl'],
+  MERIDIAN_LOG_LEVEL: ['logLevel'],
+  MERIDIAN_CA_DIR: ['pki', 'caDir'],
+  MERIDIAN_IDENTITY: ['pki', 'identity'],
+  MERIDIAN_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs'],
+  MERIDIAN_HUB_HOST: ['hub', 'host'],
+  MERIDIAN_HUB_PORT: ['hub', 'port'],
+  MERIDIAN_HUB_PEER_PORT: ['hub', 'peerPort'],
+  MERIDIAN_HUB_PORTAL_DIR: ['hub', 'portalDir'],
+  MERIDIAN_HUB_SESSION_TTL_SEC: ['hub', 'sessionTtlSec'],
+  MERIDIAN_HUB_NODE_DOWN_AFTER_MS: ['hub', 'nodeDownAfterMs'],
+  MERIDIAN_NODE_NAME: ['node', 'name'],
+  MERIDIAN_NODE_DISPLAY_NAME: ['node', 'displayName'],
+  MERIDIAN_NODE_HOST: ['node', 'host'],
+  MERIDIAN_NODE_PORT: ['node', 'port'],
+  MERIDIAN_NODE_HUB_URL: ['node', 'hubUrl'],
+  MERIDIAN_NODE_HEARTBEAT_MS: ['node', 'heartbeatMs'],
+};
+
+/** MERIDIAN_* variables that belong to tools around the servers (CLI, tests), not to a server's config. */
+export const ENV_IGNORED = new Set(['MERIDIAN_HOME', 'MERIDIAN_TEST_DATABASE_URL', 'MERIDIAN_CONFIG']);

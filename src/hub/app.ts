@@ -1,0 +1,128 @@
+/**
+ * The hub, built but not listening: the user app (portal + /api, plain HTTP behind the hospital's proxy or
+ * HTTPS) and the institution app (/peer, HTTPS with mutual TLS 1.3) that nodes connect to.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { TlsMaterial } from '../ca/index.ts';
+import { serverTlsOptions } from '../ca/index.ts';
+import type { HubConfig } from '../config/schema.ts';
+import { MeridianError } from '../errors/registry.ts';
+import { createBaseApp } from '../http/base.ts';
+import { installPeerGuard } from '../http/peer-guard.ts';
+import type { RouteAccess } from '../http/route-config.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { installRoleGuard } from './auth/guard.ts';
+import { LocalPasswordProvider, type LoginProvider } from './auth/providers.ts';
+import { registerAuthRoutes } from './auth/routes.ts';
+import { SessionIssuer } from './auth/sessions.ts';
+import { UserStore } from './auth/users.ts';
+import { NodeTracker } from './nodes/node-tracker.ts';
+import { registerChannelRoutes, registerNodeApiRoutes } from './nodes/routes.ts';
+import { TaskQueues } from './nodes/task-queue.ts';
+import type { HubDatabase } from './schema.ts';
+
+/** What {@link buildHubApp} needs; everything is injected so tests can build a hub in-process. */
+export interface HubAppOptions {
+  config: HubConfig;
+  db: Kysely<HubDatabase>;
+  tls: TlsMaterial;
+  sessionKey: Uint8Array;
+  /** Built portal directory (web/dist); the portal routes say plainly when it is missing. */
+  portalDir?: string | undefined;
+  logger?: FastifyServerOptions['logger'];
+  /** Extra login providers (e.g. OIDC) besides the local password one. */
+  providers?: LoginProvider[];
+  now?: () => Date;
+}
+
+/** The built hub: two Fastify apps and the services behind them. */
+export interface HubApps {
+  userApp: FastifyInstance;
+  peerApp: FastifyInstance;
+  tracker: NodeTracker;
+  queues: TaskQueues;
+  users: UserStore;
+  audit: AuditLog;
+  /** Every declared route with the roles allowed (user app) or institution roles (peer app). */
+  routes: { user: RouteAccess[]; peer: RouteAccess[] };
+  /** Closes both apps (held polls are released first). */
+  close(): Promise<void>;
+}
+
+/** Builds the hub's two apps without listening. */
+export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
+  const now = opts.now ?? (() => new Date());
+  const hubName = opts.config.pki.identity;
+  const users = new UserStore(opts.db);
+  const audit = new AuditLog({ db: opts.db, now });
+  const sessions = new SessionIssuer({ key: opts.sessionKey, ttlSec: opts.config.hub.sessionTtlSec, now });
+  const tracker = new NodeTracker({ db: opts.db, downAfterMs: opts.config.hub.nodeDownAfterMs, now });
+  await tracker.load();
+  const queues = new TaskQueues({ now });
+  const providers: LoginProvider[] = [new LocalPasswordProvider(users), ...(opts.providers ?? [])];
+  const routes = { user: [] as RouteAccess[], peer: [] as RouteAccess[] };
+  const dbReady = async () => {
+    await opts.db.selectFrom('hub_users').select('id').limit(1).execute();
+    return true;
+  };
+
+  const userApp = await createBaseApp({
+    title: 'hub',
+    description: 'Portal and user API of the Meridian hub. Every /api route declares the roles it allows.',
+    logger: opts.logger,
+    readiness: { database: dbReady },
+  });
+  installRoleGuard(userApp, { sessions, users, audit, routes: routes.user });
+  registerAuthRoutes(userApp, { providers, sessions, users, audit });
+  registerNodeApiRoutes(userApp, { tracker, hubName, now });
+  await registerPortal(userApp, opts.portalDir);
+
+  const peerApp = await createBaseApp({
+    title: 'hub institution port',
+    description: 'Mutual-TLS API for hospital nodes: the outbound task channel.',
+    logger: opts.logger,
+    https: { ...serverTlsOptions(opts.tls), rejectUnauthorized: false },
+    readiness: { database: dbReady },
+  });
+  installPeerGuard(peerApp, routes.peer);
+  registerChannelRoutes(peerApp, { tracker, queues, pollHoldMs: opts.config.hub.pollHoldMs, now, hubName });
+
+  return {
+    userApp,
+    peerApp,
+    tracker,
+    queues,
+    users,
+    audit,
+    routes,
+    async close() {
+      queues.wakeAll();
+      await Promise.allSettled([userApp.close(), peerApp.close()]);
+    },
+  };
+}
+
+/** Serves the built portal with a fallback to index.html for the single-page app's own routes. */
+async function registerPortal(app: FastifyInstance, portalDir: string | undefined): Promise<void> {
+  const index = portalDir ? join(portalDir, 'index.html') : undefined;
+  if (portalDir && index && existsSync(index)) {
+    await app.register(fastifyStatic, { root: portalDir, wildcard: false, index: ['index.html'], cacheControl: false });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const isPage = request.method === 'GET' && !path.startsWith('/api') && !path.startsWith('/docs') && !/\.\w+$/.test(path);
+    if (isPage && index && existsSync(index)) return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    if (isPage) {
+      return reply
+        .code(503)
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><meta charset="utf-8"><title>Meridian</title><p>The portal is not built. Run <code>npm run build:web</code>, then reload.</p>');
+    }
+    const err = new MeridianError('MER_HTTP_NOT_FOUND', `no route ${request.method} ${path}`);
+    return reply.code(404).send(err.toBody());
+  });
+}

@@ -1,0 +1,124 @@
+/** Hub accounts: create, find and list users; passwords stored only as scrypt hashes. */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { MeridianError } from '../../errors/registry.ts';
+import type { HubDatabase, HubUser } from '../schema.ts';
+import { hashPassword, PASSWORD_LENGTH_MAX, PASSWORD_LENGTH_MIN } from './passwords.ts';
+import { HOSPITAL_BOUND_ROLES, type Role, RoleSchema } from './roles.ts';
+
+/** What a session and the portal know about a user (never the hash). */
+export interface PublicUser {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  hospital: string | null;
+}
+
+/** Body of a new local account. */
+export const NewUserSchema = z
+  .strictObject({
+    username: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'lowercase letters, digits, dot, dash, underscore; 2–64 characters'),
+    displayName: z.string().trim().min(1).max(100),
+    role: RoleSchema,
+    hospital: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a node name').nullable().default(null),
+    password: z.string().min(PASSWORD_LENGTH_MIN, `at least ${PASSWORD_LENGTH_MIN} characters`).max(PASSWORD_LENGTH_MAX),
+  })
+  .refine((u) => !HOSPITAL_BOUND_ROLES.has(u.role) || u.hospital !== null, {
+    message: 'this role is bound to one hospital: give its node name',
+    path: ['hospital'],
+  });
+
+/** A new local account as accepted by {@link UserStore.create}. */
+export type NewUser = z.input<typeof NewUserSchema>;
+
+/** Converts a stored row to the public view. */
+export function toPublicUser(row: HubUser): PublicUser {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    role: RoleSchema.parse(row.role),
+    hospital: row.hospital,
+  };
+}
+
+/** The hub_users table behind a small API. */
+export class UserStore {
+  readonly #db: Kysely<HubDatabase>;
+
+  constructor(db: Kysely<HubDatabase>) {
+    this.#db = db;
+  }
+
+  /** Creates a local account; MER_USER_EXISTS when the username is taken, MER_USER_INVALID on bad fields. */
+  async create(input: NewUser): Promise<PublicUser> {
+    const parsed = NewUserSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join('.') || 'user';
+      throw new MeridianError('MER_USER_INVALID', `${field}: ${issue?.message ?? 'invalid'}`, { field });
+    }
+    const u = parsed.data;
+    if (await this.findByUsername(u.username)) {
+      throw new MeridianError('MER_USER_EXISTS', `user "${u.username}" already exists`, { username: u.username });
+    }
+    const row = {
+      id: randomUUID(),
+      username: u.username,
+      display_name: u.displayName,
+      role: u.role,
+      hospital: u.hospital,
+      password_hash: await hashPassword(u.password),
+      oidc_issuer: null,
+      oidc_subject: null,
+      disabled: false,
+    };
+    const inserted = await this.#db
+      .insertInto('hub_users')
+      .values(row)
+      .onConflict((oc) => oc.column('username').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!inserted) throw new MeridianError('MER_USER_EXISTS', `user "${u.username}" already exists`, { username: u.username });
+    return toPublicUser(inserted);
+  }
+
+  /** The stored row for a username, or undefined. */
+  async findByUsername(username: string): Promise<HubUser | undefined> {
+    return this.#db.selectFrom('hub_users').selectAll().where('username', '=', username).executeTakeFirst();
+  }
+
+  /** The stored row for an id, or undefined. */
+  async findById(id: string): Promise<HubUser | undefined> {
+    return this.#db.selectFrom('hub_users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The stored row linked to an OIDC issuer + subject, or undefined. */
+  async findByOidc(issuer: string, subject: string): Promise<HubUser | undefined> {
+    return this.#db
+      .selectFrom('hub_users')
+      .selectAll()
+      .where('oidc_issuer', '=', issuer)
+      .where('oidc_subject', '=', subject)
+      .executeTakeFirst();
+  }
+
+  /** All users in username order, at most `limit` (bounded to 1000). */
+  async list(limit = 200): Promise<PublicUser[]> {
+    const rows = await this.#db
+      .selectFrom('hub_users')
+      .selectAll()
+      .orderBy('username')
+      .limit(Math.min(Math.max(1, limit), 1000))
+      .execute();
+    return rows.map(toPublicUser);
+  }
+
+  /** Enables or disables an account; a disabled user's sessions stop working at their next request. */
+  async setDisabled(id: string, disabled: boolean): Promise<boolean> {
+    const res = await this.#db.updateTable('hub_users').set({ disabled }).where('id', '=', id).executeTakeFirst();
+    return res.numUpdatedRows > 0n;
+  }
+}
