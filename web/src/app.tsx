@@ -1,0 +1,95 @@
+/**
+ * The app: language and antd locale, the session, and the routes. `/login` is public; every other route sits
+ * behind the sign-in guard inside the portal layout. The nodes page (and with it ECharts) loads on demand.
+ */
+import { App as AntApp, ConfigProvider, Spin, type ThemeConfig } from 'antd';
+import { lazy } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { NotBuilt, type NotBuiltKey } from './components/not-built.tsx';
+import { ANTD_LOCALES } from './i18n/antd-locales.ts';
+import { I18nProvider, useLang } from './i18n/i18n-context.tsx';
+import type { Lang } from './i18n/messages.ts';
+import { PortalLayout } from './layout/portal-layout.tsx';
+import { LoginPage } from './pages/login-page.tsx';
+import { NotFoundPage } from './pages/not-found-page.tsx';
+import { homePathFor, SessionProvider, useSession } from './session/session-context.tsx';
+
+const NodesPage = lazy(() => import('./pages/nodes-page.tsx').then((m) => ({ default: m.NodesPage })));
+
+const NOT_BUILT_PAGES: readonly NotBuiltKey[] = [
+  'dashboard',
+  'catalog',
+  'cohorts',
+  'projects',
+  'requests',
+  'panorama',
+  'ledger',
+  'audit',
+  'admin',
+];
+
+const THEME: ThemeConfig = {
+  token: {
+    colorPrimary: '#1668dc',
+    fontFamily:
+      "-apple-system, BlinkMacSystemFont, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'Noto Sans SC', 'Helvetica Neue', Arial, sans-serif",
+  },
+};
+
+/** Lets signed-in users through; sends everyone else to /login, remembering where they were going. */
+function RequireSession() {
+  const { state } = useSession();
+  const location = useLocation();
+  if (state.status === 'checking') {
+    return (
+      <div style={{ minHeight: '100vh', display: 'grid', placeItems: 'center' }}>
+        <Spin size="large" />
+      </div>
+    );
+  }
+  if (state.status === 'anonymous') {
+    const from = state.loggedOut ? undefined : location.pathname + location.search;
+    return <Navigate to="/login" replace state={{ from }} />;
+  }
+  return <PortalLayout />;
+}
+
+/** `/`: the user's start page. */
+function HomeRedirect() {
+  const { state } = useSession();
+  return <Navigate to={state.status === 'signed-in' ? homePathFor(state.user.role) : '/login'} replace />;
+}
+
+function LocalizedApp() {
+  const { lang } = useLang();
+  return (
+    <ConfigProvider locale={ANTD_LOCALES[lang]} theme={THEME}>
+      <AntApp>
+        <SessionProvider>
+          <BrowserRouter>
+            <Routes>
+              <Route path="/login" element={<LoginPage />} />
+              <Route element={<RequireSession />}>
+                <Route index element={<HomeRedirect />} />
+                <Route path="/nodes" element={<NodesPage />} />
+                {NOT_BUILT_PAGES.map((page) => (
+                  <Route key={page} path={`/${page}`} element={<NotBuilt page={page} />} />
+                ))}
+                <Route path="*" element={<NotFoundPage />} />
+              </Route>
+            </Routes>
+          </BrowserRouter>
+        </SessionProvider>
+      </AntApp>
+    </ConfigProvider>
+  );
+}
+
+/** The whole portal, starting in `initialLang`. */
+export function App({ initialLang }: { initialLang: Lang }) {
+  return (
+    <I18nProvider initialLang={initialLang}>
+      <LocalizedApp />
+    </I18nProvider>
+  );
+}

@@ -1,0 +1,56 @@
+/** The navigation of the whole product: one entry per page, in menu order, with its route and icon. */
+import {
+  AuditOutlined,
+  BlockOutlined,
+  ClusterOutlined,
+  DashboardOutlined,
+  DatabaseOutlined,
+  ExperimentOutlined,
+  FileProtectOutlined,
+  IdcardOutlined,
+  SettingOutlined,
+  TeamOutlined,
+} from '@ant-design/icons';
+import type { ReactNode } from 'react';
+
+/** The menu keys; each page's route is `/<key>` and its menu item has `data-testid="nav-<key>"`. */
+export const NAV_KEYS = [
+  'dashboard',
+  'catalog',
+  'cohorts',
+  'projects',
+  'requests',
+  'panorama',
+  'ledger',
+  'audit',
+  'nodes',
+  'admin',
+] as const;
+
+/** One page of the product. */
+export type NavKey = (typeof NAV_KEYS)[number];
+
+/** The icon shown beside each menu entry. */
+export const NAV_ICONS: Record<NavKey, ReactNode> = {
+  dashboard: <DashboardOutlined />,
+  catalog: <DatabaseOutlined />,
+  cohorts: <TeamOutlined />,
+  projects: <ExperimentOutlined />,
+  requests: <FileProtectOutlined />,
+  panorama: <IdcardOutlined />,
+  ledger: <BlockOutlined />,
+  audit: <AuditOutlined />,
+  nodes: <ClusterOutlined />,
+  admin: <SettingOutlined />,
+};
+
+/** The route of a page. */
+export function navPath(key: NavKey): string {
+  return `/${key}`;
+}
+
+/** The page a pathname belongs to (its first segment), or null for an unknown path. */
+export function navKeyOf(pathname: string): NavKey | null {
+  const first = pathname.split('/')[1] ?? '';
+  return (NAV_KEYS as readonly string[]).includes(first) ? (first as NavKey) : null;
+}
