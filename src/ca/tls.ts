@@ -194,6 +194,8 @@ export interface HttpsRequestJsonOptions {
   /** Deadline for the whole exchange: connect, handshake, request and response. */
   timeoutMs: number;
   maxResponseBytes?: number;
+  /** Aborts the exchange (e.g. a long poll on shutdown); the promise rejects with an AbortError. */
+  signal?: AbortSignal;
   /** A keep-alive agent to reuse connections; by default every request handshakes afresh, so a CRL change applies at once. */
   agent?: https.Agent;
 }
@@ -229,6 +231,7 @@ export function httpsRequestJson(opts: HttpsRequestJsonOptions): Promise<HttpsJs
         ...clientTlsOptions(opts.tls, opts.expect),
         method: opts.method,
         agent: opts.agent ?? false,
+        ...(opts.signal ? { signal: opts.signal } : {}),
         headers: {
           accept: 'application/json',
           ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),

@@ -10,7 +10,9 @@ function caDir(opts: { dir?: string; home?: string }): string {
 
 /** Registers `ca init`, `ca issue`, `ca revoke` and `ca list`. */
 export function registerCaCommands(program: Command): void {
-  const ca = program.command('ca').description('Consortium CA: TLS certificates and Ed25519 signing keys for each institution');
+  const ca = program
+    .command('ca')
+    .description('Consortium CA: TLS certificates and Ed25519 signing keys for each institution');
   const dirHelp = 'CA directory (default <home>/pki)';
 
   ca.command('init')
@@ -27,7 +29,11 @@ export function registerCaCommands(program: Command): void {
   ca.command('issue <name>')
     .description('Issue an institution identity: TLS certificate (server+client) and Ed25519 signing key + certificate')
     .requiredOption('--role <role>', 'node (a hospital) or hub (the regional hub)')
-    .option('--host <host...>', 'DNS names or IP addresses the institution serves on', ['localhost', '127.0.0.1', '::1'])
+    .option('--host <host...>', 'DNS names or IP addresses the institution serves on', [
+      'localhost',
+      '127.0.0.1',
+      '::1',
+    ])
     .option('--days <n>', 'validity in days', '825')
     .option('--dir <dir>', dirHelp)
     .addOption(homeOption())
@@ -35,8 +41,16 @@ export function registerCaCommands(program: Command): void {
       if (o.role !== 'node' && o.role !== 'hub') {
         throw new MeridianError('MER_CLI_USAGE', `--role "${o.role}" is not allowed; use node or hub`);
       }
-      const info = await issueIdentity({ dir: caDir(o), name, role: o.role, hosts: o.host, validDays: positiveInt(o.days, '--days') });
-      process.stdout.write(`issued ${o.role} identity "${name}" in ${caDir(o)}/identities/${name}\n${JSON.stringify(info, null, 2)}\n`);
+      const info = await issueIdentity({
+        dir: caDir(o),
+        name,
+        role: o.role,
+        hosts: o.host,
+        validDays: positiveInt(o.days, '--days'),
+      });
+      process.stdout.write(
+        `issued ${o.role} identity "${name}" in ${caDir(o)}/identities/${name}\n${JSON.stringify(info, null, 2)}\n`,
+      );
     });
 
   ca.command('revoke <name>')
@@ -66,6 +80,7 @@ export function registerCaCommands(program: Command): void {
 /** Parses a positive integer option or fails naming it. */
 export function positiveInt(value: string, option: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new MeridianError('MER_CLI_USAGE', `${option} "${value}" must be a positive integer`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new MeridianError('MER_CLI_USAGE', `${option} "${value}" must be a positive integer`);
   return n;
 }

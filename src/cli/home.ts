@@ -47,14 +47,18 @@ export function readConsortiumFile(layout: HomeLayout): ConsortiumFile | undefin
   if (!existsSync(layout.consortiumFile)) return undefined;
   const parsed = ConsortiumFileSchema.safeParse(JSON.parse(readFileSync(layout.consortiumFile, 'utf8')));
   if (!parsed.success) {
-    throw new MeridianError('MER_CONFIG_INVALID', `${layout.consortiumFile} is not a Meridian consortium file: ${parsed.error.message}`);
+    throw new MeridianError(
+      'MER_CONFIG_INVALID',
+      `${layout.consortiumFile} is not a Meridian consortium file: ${parsed.error.message}`,
+    );
   }
   return parsed.data;
 }
 
 /** The --home option every command shares. */
 export function homeOption(): Option {
-  return new Option('--home <dir>', 'Meridian home: CA in <home>/pki, hub in <home>/hub, nodes in <home>/nodes/<name> (default ./data)').env(
-    'MERIDIAN_HOME',
-  );
+  return new Option(
+    '--home <dir>',
+    'Meridian home: CA in <home>/pki, hub in <home>/hub, nodes in <home>/nodes/<name> (default ./data)',
+  ).env('MERIDIAN_HOME');
 }

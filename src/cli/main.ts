@@ -1,11 +1,11 @@
 /** The `meridian` command line: CA, servers, demo and status. Each command's --help explains every option. */
 import { Command, CommanderError } from 'commander';
 import { isMeridianError, MeridianError } from '../errors/registry.ts';
+import { MERIDIAN_VERSION } from '../version.ts';
 import { registerCaCommands } from './ca-commands.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerStatusCommand } from './status-command.ts';
-import { MERIDIAN_VERSION } from '../version.ts';
 
 const program = new Command()
   .name('meridian')

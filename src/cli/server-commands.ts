@@ -4,8 +4,8 @@ import { loadConfig } from '../config/load.ts';
 import { DEMO_ACCOUNTS } from '../demo/consortium.ts';
 import { runHub } from '../hub/server.ts';
 import { runNode } from '../node/server.ts';
-import { homeLayout, homeOption } from './home.ts';
 import { positiveInt } from './ca-commands.ts';
+import { homeLayout, homeOption } from './home.ts';
 
 interface CommonFlags {
   config?: string;
@@ -16,7 +16,8 @@ interface CommonFlags {
   logLevel?: string;
 }
 
-const ENV_NOTE = '\nEvery setting can also come from the config file or a MERIDIAN_* variable (see README, "Configuration").';
+const ENV_NOTE =
+  '\nEvery setting can also come from the config file or a MERIDIAN_* variable (see README, "Configuration").';
 
 function commonOverrides(o: CommonFlags, defaults: { dataDir: string; identity: string }) {
   const home = homeLayout(o.home);
@@ -47,26 +48,40 @@ export function registerServerCommands(program: Command): void {
   addCommon(
     hub
       .command('start')
-      .description(`Start the hub: portal + user API on --port, institution port (mutual TLS) on --peer-port.${ENV_NOTE}`),
+      .description(
+        `Start the hub: portal + user API on --port, institution port (mutual TLS) on --peer-port.${ENV_NOTE}`,
+      ),
   )
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <port>', 'portal and user API port (default 8080)')
     .option('--peer-port <port>', 'institution port for nodes, HTTPS with mutual TLS 1.3 (default 8443)')
     .option('--portal-dir <dir>', 'built portal directory (default ./web/dist)')
     .option('--seed-demo-accounts', 'create the demo accounts (one per role) if missing')
-    .action(async (o: CommonFlags & { host?: string; port?: string; peerPort?: string; portalDir?: string; seedDemoAccounts?: boolean }) => {
-      const config = loadConfig({
-        role: 'hub',
-        file: o.config,
-        overrides: {
-          ...commonOverrides(o, { dataDir: homeLayout(o.home).hubDir, identity: 'hub' }),
-          hub: { host: o.host, port: o.port, peerPort: o.peerPort, portalDir: o.portalDir },
+    .action(
+      async (
+        o: CommonFlags & {
+          host?: string;
+          port?: string;
+          peerPort?: string;
+          portalDir?: string;
+          seedDemoAccounts?: boolean;
         },
-      });
-      await runHub(config, { seedAccounts: o.seedDemoAccounts ? DEMO_ACCOUNTS : [] });
-    });
+      ) => {
+        const config = loadConfig({
+          role: 'hub',
+          file: o.config,
+          overrides: {
+            ...commonOverrides(o, { dataDir: homeLayout(o.home).hubDir, identity: 'hub' }),
+            hub: { host: o.host, port: o.port, peerPort: o.peerPort, portalDir: o.portalDir },
+          },
+        });
+        await runHub(config, { seedAccounts: o.seedDemoAccounts ? DEMO_ACCOUNTS : [] });
+      },
+    );
 
-  const node = program.command('node').description('A hospital node: keeps the data at home, answers approved questions');
+  const node = program
+    .command('node')
+    .description('A hospital node: keeps the data at home, answers approved questions');
   addCommon(
     node
       .command('start')
@@ -80,7 +95,14 @@ export function registerServerCommands(program: Command): void {
     .option('--heartbeat-ms <ms>', 'how often the node reports to the hub (default 2000)')
     .action(
       async (
-        o: CommonFlags & { name?: string; displayName?: string; host?: string; port?: string; hubUrl?: string; heartbeatMs?: string },
+        o: CommonFlags & {
+          name?: string;
+          displayName?: string;
+          host?: string;
+          port?: string;
+          hubUrl?: string;
+          heartbeatMs?: string;
+        },
       ) => {
         const name = o.name ?? process.env.MERIDIAN_NODE_NAME ?? '';
         const config = loadConfig({

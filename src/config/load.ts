@@ -40,16 +40,24 @@ function readConfigFile(file: string): Plain {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new MeridianError('MER_CONFIG_FILE_UNREADABLE', `config file ${file} cannot be read: ${(e as Error).message}`);
+    throw new MeridianError(
+      'MER_CONFIG_FILE_UNREADABLE',
+      `config file ${file} cannot be read: ${(e as Error).message}`,
+    );
   }
   try {
     const value: unknown = JSON.parse(text);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('top level must be an object');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new Error('top level must be an object');
     return value as Plain;
   } catch (e) {
-    throw new MeridianError('MER_CONFIG_FILE_UNREADABLE', `config file ${file} is not a JSON object: ${(e as Error).message}`, {
-      file,
-    });
+    throw new MeridianError(
+      'MER_CONFIG_FILE_UNREADABLE',
+      `config file ${file} is not a JSON object: ${(e as Error).message}`,
+      {
+        file,
+      },
+    );
   }
 }
 
@@ -60,9 +68,13 @@ function envToObject(env: NodeJS.ProcessEnv, sources: Map<string, string>): Plai
     const path = ENV_KEYS[name];
     if (!path) {
       if (name.startsWith('MERIDIAN_') && !ENV_IGNORED.has(name)) {
-        throw new MeridianError('MER_CONFIG_UNKNOWN_KEY', `config: unknown environment variable ${name}; known: ${Object.keys(ENV_KEYS).join(', ')}`, {
-          key: name,
-        });
+        throw new MeridianError(
+          'MER_CONFIG_UNKNOWN_KEY',
+          `config: unknown environment variable ${name}; known: ${Object.keys(ENV_KEYS).join(', ')}`,
+          {
+            key: name,
+          },
+        );
       }
       continue;
     }
@@ -72,7 +84,14 @@ function envToObject(env: NodeJS.ProcessEnv, sources: Map<string, string>): Plai
   return out;
 }
 
-function mergeInto(target: Plain, src: Plain, origin: string, sources: Map<string, string>, prefix: string[], record = true): void {
+function mergeInto(
+  target: Plain,
+  src: Plain,
+  origin: string,
+  sources: Map<string, string>,
+  prefix: string[],
+  record = true,
+): void {
   for (const [key, value] of Object.entries(src)) {
     const path = [...prefix, key];
     if (isPlain(value)) {
@@ -136,9 +155,13 @@ function configError(error: z.ZodError, merged: Plain, sources: Map<string, stri
     const shown = value === undefined ? 'missing' : `= ${JSON.stringify(value)}`;
     lines.push(`${key} ${shown}${originOf(sources, key)}: ${issue.message}`);
   }
-  return new MeridianError(unknown ? 'MER_CONFIG_UNKNOWN_KEY' : 'MER_CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`, {
-    problems: lines,
-  });
+  return new MeridianError(
+    unknown ? 'MER_CONFIG_UNKNOWN_KEY' : 'MER_CONFIG_INVALID',
+    `invalid configuration:\n  ${lines.join('\n  ')}`,
+    {
+      problems: lines,
+    },
+  );
 }
 
 function originOf(sources: Map<string, string>, key: string): string {

@@ -8,19 +8,28 @@ import { z } from 'zod';
 /** An integer in [min, max] (environment values arrive as strings), with an error that says what is allowed. */
 function int(min: number, max: number) {
   const allowed = `an integer from ${min} to ${max}`;
-  return z.coerce.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
+  return z.coerce
+    .number({ error: allowed })
+    .int({ error: allowed })
+    .min(min, { error: allowed })
+    .max(max, { error: allowed });
 }
 const port = int(0, 65535);
 const host = z.string().min(1).max(253);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-const identityName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2–63 characters');
+const identityName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2–63 characters');
 
 /** Settings both servers share. */
 const common = {
   /** Everything this process writes lives under this directory. */
   dataDir: z.string().min(1),
   /** PostgreSQL connection string; PGlite under dataDir/db when absent. */
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').optional(),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+    .optional(),
   logLevel: logLevel.default('info'),
   /** Consortium CA directory and this institution's identity name in it. */
   pki: z.strictObject({ caDir: z.string().min(1), identity: identityName }),

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureCa, ensureIdentity, httpsRequestJson, loadTlsMaterial } from '../ca/index.ts';
-import { homeLayout, type HomeLayout } from '../cli/home.ts';
+import { type HomeLayout, homeLayout } from '../cli/home.ts';
 import { MeridianError } from '../errors/registry.ts';
 import type { NodeView } from '../hub/nodes/node-tracker.ts';
 import { writeFileAtomic } from '../store/atomic-file.ts';
@@ -42,7 +42,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const layout = homeLayout(opts.home);
   for (const dir of [layout.root, layout.logsDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const firstRun = !existsSync(join(layout.caDir, 'ca.cert.pem'));
-  say(firstRun ? `first start: creating the consortium CA and certificates in ${layout.caDir}` : `reusing ${layout.root}`);
+  say(
+    firstRun ? `first start: creating the consortium CA and certificates in ${layout.caDir}` : `reusing ${layout.root}`,
+  );
   await ensureCa({ dir: layout.caDir, commonName: 'Meridian Demo Consortium CA' });
   const hosts = [...new Set(['localhost', '127.0.0.1', '::1', opts.host])];
   await ensureIdentity({ dir: layout.caDir, name: 'hub', role: 'hub', hosts });
@@ -103,18 +105,31 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const tls = loadTlsMaterial({ dir: layout.caDir, name: 'hub' });
   await waitFor('three nodes up', opts.startTimeoutMs, async () => {
     for (const c of children) if (c.proc.exitCode !== null && !stopping) throw startFailure(layout, c.name);
-    const res = await httpsRequestJson({ url: `${hubPeerUrl}/peer/v1/consortium`, method: 'GET', tls, timeoutMs: 2_000 }).catch(
-      () => undefined,
-    );
+    const res = await httpsRequestJson({
+      url: `${hubPeerUrl}/peer/v1/consortium`,
+      method: 'GET',
+      tls,
+      timeoutMs: 2_000,
+    }).catch(() => undefined);
     const up = ((res?.body as { nodes?: NodeView[] } | undefined)?.nodes ?? []).filter((n) => n.state === 'up').length;
     return up >= nodes.length;
   });
   printBanner({ hubUrl, layout, nodes });
 }
 
-function startChild(layout: HomeLayout, name: string, args: string[], configFile: string, stopping: () => boolean): Child {
+function startChild(
+  layout: HomeLayout,
+  name: string,
+  args: string[],
+  configFile: string,
+  stopping: () => boolean,
+): Child {
   const log = createWriteStream(join(layout.logsDir, `${name}.log`), { flags: 'a' });
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: serverEnv(),
+  });
   proc.stdout?.pipe(log);
   proc.stderr?.pipe(log);
   const exited = new Promise<void>((res) => {
@@ -132,7 +147,8 @@ function startChild(layout: HomeLayout, name: string, args: string[], configFile
 /** The environment for child servers: the caller's, minus MERIDIAN_* values the config files already set. */
 function serverEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MERIDIAN_') || k === 'MERIDIAN_LOG_LEVEL') env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('MERIDIAN_') || k === 'MERIDIAN_LOG_LEVEL') env[k] = v;
   return env;
 }
 
@@ -164,11 +180,17 @@ async function ensurePortalBuilt(): Promise<void> {
   const started = Date.now();
   const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
   await new Promise<void>((res, rej) => {
-    const p = spawn(process.execPath, [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts'), '--logLevel', 'warn'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    p.on('exit', (code) => (code === 0 ? res() : rej(new MeridianError('MER_INTERNAL', `portal build failed (exit ${code})`))));
+    const p = spawn(
+      process.execPath,
+      [vite, 'build', '--config', join(ROOT, 'web', 'vite.config.ts'), '--logLevel', 'warn'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+    p.on('exit', (code) =>
+      code === 0 ? res() : rej(new MeridianError('MER_INTERNAL', `portal build failed (exit ${code})`)),
+    );
   });
   say(`portal built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
@@ -183,7 +205,11 @@ function newestMtime(dir: string, skip: string[]): number {
   return newest;
 }
 
-function printBanner(o: { hubUrl: string; layout: HomeLayout; nodes: { name: string; displayName: string; url: string }[] }): void {
+function printBanner(o: {
+  hubUrl: string;
+  layout: HomeLayout;
+  nodes: { name: string; displayName: string; url: string }[];
+}): void {
   const lines = [
     '',
     'Meridian demo consortium is up.',

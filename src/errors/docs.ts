@@ -3,7 +3,9 @@ import { ERROR_REGISTRY } from './registry.ts';
 
 /** The full text of docs/errors.md for the current registry. */
 export function renderErrorsMarkdown(): string {
-  const rows = Object.entries(ERROR_REGISTRY).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.title.replaceAll('|', '\\|')} |`);
+  const rows = Object.entries(ERROR_REGISTRY).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | ${e.title.replaceAll('|', '\\|')} |`,
+  );
   return [
     '# Error codes',
     '',

@@ -32,7 +32,10 @@ export const ERROR_REGISTRY = {
   MER_CA_IDENTITY_EXISTS: { status: 409, title: 'An identity with this name was already issued' },
   MER_CA_IDENTITY_UNKNOWN: { status: 404, title: 'No identity with this name was issued by this CA' },
   MER_CA_INVALID_NAME: { status: 400, title: 'An identity name must be 2–63 lowercase letters, digits or dashes' },
-  MER_CA_CERT_INVALID: { status: 400, title: 'A certificate is not valid: wrong issuer, expired, not yet valid or revoked' },
+  MER_CA_CERT_INVALID: {
+    status: 400,
+    title: 'A certificate is not valid: wrong issuer, expired, not yet valid or revoked',
+  },
   MER_CA_INVALID_OPTION: { status: 400, title: 'A CA option is not allowed (validity days, host names, common name)' },
   MER_CA_BUSY: { status: 409, title: 'Another process is changing this CA directory; try again' },
   MER_STORE_MIGRATION_FAILED: { status: 500, title: 'A database migration failed and was rolled back' },
@@ -40,7 +43,10 @@ export const ERROR_REGISTRY = {
   MER_LAKE_INVALID_PATH: { status: 400, title: 'A lake table or partition name is not allowed' },
   MER_LAKE_TABLE_UNKNOWN: { status: 404, title: 'No such table in the lake' },
   MER_LAKE_WRITE_FAILED: { status: 500, title: 'A lake write failed; nothing of it is visible' },
-  MER_NODE_NAME_MISMATCH: { status: 403, title: "The announced node name differs from the name in the node's certificate" },
+  MER_NODE_NAME_MISMATCH: {
+    status: 403,
+    title: "The announced node name differs from the name in the node's certificate",
+  },
   MER_NODE_UNKNOWN: { status: 404, title: 'No node with this name has announced itself' },
   MER_NODE_TIMEOUT: { status: 504, title: 'A node did not answer a task in time' },
   MER_HUB_QUEUE_FULL: { status: 503, title: "A node's task queue on the hub is full" },

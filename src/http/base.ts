@@ -5,7 +5,14 @@
 import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { Logger } from 'pino';
 import { type ErrorBody, MeridianError } from '../errors/registry.ts';
 import { MERIDIAN_VERSION } from '../version.ts';
 import { zodSerializerCompiler, zodToOpenApi, zodValidatorCompiler } from './zod-schema.ts';
@@ -18,9 +25,12 @@ export interface BaseAppOptions {
   /** Service name shown in logs and OpenAPI (e.g. "hub", "node hospital-a"). */
   title: string;
   description: string;
-  logger: FastifyServerOptions['logger'];
+  /** A pino logger shared with the rest of the process; no request logs when absent. */
+  logger?: Logger | undefined;
   /** HTTPS options (node:https ServerOptions) for a TLS listener, or undefined for plain HTTP. */
   https?: Record<string, unknown> | undefined;
+  /** Answers requests no route matches; by default a JSON MER_HTTP_NOT_FOUND. */
+  notFound?: (request: FastifyRequest, reply: FastifyReply) => unknown;
   /** Checks behind /ready; each returns true when its part can serve. */
   readiness?: Record<string, () => Promise<boolean> | boolean>;
 }
@@ -28,13 +38,12 @@ export interface BaseAppOptions {
 /** Builds a Fastify instance with Meridian's shared plumbing; the caller registers its own routes. */
 export async function createBaseApp(opts: BaseAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: 60_000,
     connectionTimeout: 0,
     forceCloseConnections: true,
     return503OnClosing: true,
-    disableRequestLogging: false,
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
@@ -50,10 +59,7 @@ export async function createBaseApp(opts: BaseAppOptions): Promise<FastifyInstan
     else request.log.info({ code: body.error.code }, body.error.message);
     return reply.code(status).type('application/json; charset=utf-8').send(body);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const err = new MeridianError('MER_HTTP_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
-    return reply.code(404).send(err.toBody());
-  });
+  app.setNotFoundHandler(opts.notFound ?? notFoundJson);
 
   await app.register(swagger, {
     openapi: {
@@ -89,6 +95,12 @@ export async function createBaseApp(opts: BaseAppOptions): Promise<FastifyInstan
   return app;
 }
 
+/** The default answer for an unknown route: 404 with a JSON body naming the method and path. */
+export function notFoundJson(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const err = new MeridianError('MER_HTTP_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+  return reply.code(404).send(err.toBody());
+}
+
 /** Maps an error of Fastify's own (body parsing, limits, validation) to Meridian's error body. */
 export function toErrorBody(error: unknown): ErrorBody {
   if (error instanceof MeridianError) return error.toBody();
@@ -105,8 +117,10 @@ export function toErrorBody(error: unknown): ErrorBody {
     case 'FST_ERR_VALIDATION':
       return body('MER_HTTP_VALIDATION', e.message);
     default:
-      if (e instanceof SyntaxError && e.statusCode === 400) return body('MER_HTTP_BAD_JSON', `request body is not valid JSON: ${e.message}`);
-      if (typeof e.statusCode === 'number' && e.statusCode === 405) return body('MER_HTTP_METHOD_NOT_ALLOWED', e.message);
+      if (e instanceof SyntaxError && e.statusCode === 400)
+        return body('MER_HTTP_BAD_JSON', `request body is not valid JSON: ${e.message}`);
+      if (typeof e.statusCode === 'number' && e.statusCode === 405)
+        return body('MER_HTTP_METHOD_NOT_ALLOWED', e.message);
       if (typeof e.statusCode === 'number' && e.statusCode < 500) return body('MER_HTTP_VALIDATION', e.message);
       return body('MER_INTERNAL', 'internal error; see the server log');
   }
@@ -119,5 +133,7 @@ function body(code: ErrorBody['error']['code'], message: string): ErrorBody {
 function httpStatusFor(error: FastifyError): number {
   const code = toErrorBody(error).error.code;
   if (code === 'MER_INTERNAL') return 500;
-  return typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
+    ? error.statusCode
+    : 400;
 }

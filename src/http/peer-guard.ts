@@ -29,6 +29,7 @@ export function installPeerGuard(app: FastifyInstance, routes: RouteAccess[]): v
   app.addHook('onRoute', (route) => {
     const cfg = route.config;
     const method = Array.isArray(route.method) ? route.method.join(',') : route.method;
+    if (method === 'HEAD') return;
     if (cfg?.peer) routes.push({ method, url: route.url, access: { peer: cfg.peer } });
     else if (route.url.startsWith('/peer/')) {
       throw new Error(`route ${method} ${route.url} must declare config.peer (the institution roles allowed)`);
@@ -39,7 +40,10 @@ export function installPeerGuard(app: FastifyInstance, routes: RouteAccess[]): v
     if (!allowed) return;
     const socket = request.raw.socket as TLSSocket;
     if (!socket.encrypted) {
-      throw new MeridianError('MER_TLS_CLIENT_CERT_REQUIRED', 'institution routes need HTTPS with a client certificate');
+      throw new MeridianError(
+        'MER_TLS_CLIENT_CERT_REQUIRED',
+        'institution routes need HTTPS with a client certificate',
+      );
     }
     if (!socket.authorized) {
       const reason = String(socket.authorizationError ?? 'NO_CERTIFICATE');
@@ -54,12 +58,17 @@ export function installPeerGuard(app: FastifyInstance, routes: RouteAccess[]): v
       );
     }
     const id = peerIdentity(socket);
-    if (!id) throw new MeridianError('MER_TLS_CLIENT_CERT_REQUIRED', 'the client certificate carries no Meridian identity');
+    if (!id)
+      throw new MeridianError('MER_TLS_CLIENT_CERT_REQUIRED', 'the client certificate carries no Meridian identity');
     if (!allowed.includes(id.role)) {
-      throw new MeridianError('MER_TLS_PEER_FORBIDDEN', `${id.role} "${id.name}" may not call this route; allowed: ${allowed.join(', ')}`, {
-        peer: id.name,
-        role: id.role,
-      });
+      throw new MeridianError(
+        'MER_TLS_PEER_FORBIDDEN',
+        `${id.role} "${id.name}" may not call this route; allowed: ${allowed.join(', ')}`,
+        {
+          peer: id.name,
+          role: id.role,
+        },
+      );
     }
     request.peer = { name: id.name, role: id.role, fingerprint256: id.fingerprint256 } satisfies PeerPrincipal;
   });

@@ -23,10 +23,12 @@ export const zodSerializerCompiler: FastifySerializerCompiler<unknown> = () => (
 export function validationError(error: z.ZodError, part: string, data: unknown): MeridianError {
   const problems = error.issues.slice(0, 20).map((issue) => {
     const field = [part, ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return { field, problem: `${field}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
+    }
     const value = valueAt(data, issue.path);
     const secret = issue.path.some((k) => SECRET_FIELD.test(String(k)));
-    const shown = value === undefined ? 'missing' : secret ? '(value withheld)' : `= ${truncate(JSON.stringify(value))}`;
-    return { field, problem: `${field} ${shown}: ${issue.message}` };
+    return { field, problem: `${field} ${describe(value, secret)}: ${issue.message}` };
   });
   return new MeridianError('MER_HTTP_VALIDATION', problems.map((p) => p.problem).join('; '), {
     fields: problems.map((p) => p.field),
@@ -44,7 +46,10 @@ export function zodToOpenApi({ schema, url }: { schema: FastifySchema; url: stri
     if (value instanceof z.ZodType) out[key] = toJson(value);
     else if (key === 'response' && value && typeof value === 'object') {
       out[key] = Object.fromEntries(
-        Object.entries(value as Record<string, unknown>).map(([code, s]) => [code, s instanceof z.ZodType ? toJson(s) : s]),
+        Object.entries(value as Record<string, unknown>).map(([code, s]) => [
+          code,
+          s instanceof z.ZodType ? toJson(s) : s,
+        ]),
       );
     } else out[key] = value;
   }
@@ -52,7 +57,10 @@ export function zodToOpenApi({ schema, url }: { schema: FastifySchema; url: stri
 }
 
 function toJson(schema: z.ZodType): unknown {
-  const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   delete json.$schema;
   return json;
 }
@@ -69,7 +77,13 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-function truncate(s: string | undefined): string {
-  if (s === undefined) return 'undefined';
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+/** Shows a primitive value (shortened); never a secret, never a whole object that could hold one. */
+function describe(value: unknown, secret: boolean): string {
+  if (value === undefined) return 'missing';
+  if (secret) return '(value withheld)';
+  if (value === null || typeof value !== 'object') {
+    const s = JSON.stringify(value) ?? String(value);
+    return `= ${s.length > 80 ? `${s.slice(0, 77)}...` : s}`;
+  }
+  return Array.isArray(value) ? `(an array of ${value.length})` : '(an object)';
 }

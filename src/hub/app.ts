@@ -2,16 +2,16 @@
  * The hub, built but not listening: the user app (portal + /api, plain HTTP behind the hospital's proxy or
  * HTTPS) and the institution app (/peer, HTTPS with mutual TLS 1.3) that nodes connect to.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { TlsMaterial } from '../ca/index.ts';
 import { serverTlsOptions } from '../ca/index.ts';
 import type { HubConfig } from '../config/schema.ts';
-import { MeridianError } from '../errors/registry.ts';
-import { createBaseApp } from '../http/base.ts';
+import { createBaseApp, notFoundJson } from '../http/base.ts';
 import { installPeerGuard } from '../http/peer-guard.ts';
 import type { RouteAccess } from '../http/route-config.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -33,7 +33,7 @@ export interface HubAppOptions {
   sessionKey: Uint8Array;
   /** Built portal directory (web/dist); the portal routes say plainly when it is missing. */
   portalDir?: string | undefined;
-  logger?: FastifyServerOptions['logger'];
+  logger?: Logger;
   /** Extra login providers (e.g. OIDC) besides the local password one. */
   providers?: LoginProvider[];
   now?: () => Date;
@@ -75,6 +75,7 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
     description: 'Portal and user API of the Meridian hub. Every /api route declares the roles it allows.',
     logger: opts.logger,
     readiness: { database: dbReady },
+    notFound: portalFallback(opts.portalDir),
   });
   installRoleGuard(userApp, { sessions, users, audit, routes: routes.user });
   registerAuthRoutes(userApp, { providers, sessions, users, audit });
@@ -106,23 +107,27 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
   };
 }
 
-/** Serves the built portal with a fallback to index.html for the single-page app's own routes. */
+/** Serves the built portal (web/dist) when it exists. */
 async function registerPortal(app: FastifyInstance, portalDir: string | undefined): Promise<void> {
-  const index = portalDir ? join(portalDir, 'index.html') : undefined;
-  if (portalDir && index && existsSync(index)) {
-    await app.register(fastifyStatic, { root: portalDir, wildcard: false, index: ['index.html'], cacheControl: false });
+  if (portalDir && existsSync(join(portalDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: portalDir, wildcard: true, index: ['index.html'], cacheControl: false });
   }
-  app.setNotFoundHandler((request, reply) => {
+}
+
+/** Unknown paths: the portal's index.html for page navigations (the SPA routes itself), JSON 404 otherwise. */
+function portalFallback(portalDir: string | undefined) {
+  const index = portalDir ? join(portalDir, 'index.html') : undefined;
+  return (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '/';
-    const isPage = request.method === 'GET' && !path.startsWith('/api') && !path.startsWith('/docs') && !/\.\w+$/.test(path);
-    if (isPage && index && existsSync(index)) return reply.type('text/html; charset=utf-8').sendFile('index.html');
-    if (isPage) {
-      return reply
-        .code(503)
-        .type('text/html; charset=utf-8')
-        .send('<!doctype html><meta charset="utf-8"><title>Meridian</title><p>The portal is not built. Run <code>npm run build:web</code>, then reload.</p>');
-    }
-    const err = new MeridianError('MER_HTTP_NOT_FOUND', `no route ${request.method} ${path}`);
-    return reply.code(404).send(err.toBody());
-  });
+    const isPage =
+      request.method === 'GET' && !path.startsWith('/api') && !path.startsWith('/docs') && !/\.\w+$/.test(path);
+    if (!isPage) return notFoundJson(request, reply);
+    if (index && existsSync(index)) return reply.type('text/html; charset=utf-8').send(readFileSync(index));
+    return reply
+      .code(503)
+      .type('text/html; charset=utf-8')
+      .send(
+        '<!doctype html><meta charset="utf-8"><title>Meridian</title><p>The portal is not built. Run <code>npm run build:web</code>, then reload.</p>',
+      );
+  };
 }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { loadTlsMaterial, serverTlsOptions, watchCrl } from '../ca/index.ts';
+import { loadTlsMaterial, watchServerCrl } from '../ca/index.ts';
 import type { HubConfig } from '../config/schema.ts';
 import { closeOnSignals } from '../http/lifecycle.ts';
 import { openDatabase } from '../store/index.ts';
@@ -47,9 +47,12 @@ export async function runHub(config: HubConfig, opts: RunHubOptions = {}): Promi
   for (const account of opts.seedAccounts ?? []) {
     if (!(await apps.users.findByUsername(account.username))) await apps.users.create(account);
   }
-  const stopCrl = watchCrl({
+  const stopCrl = watchServerCrl({
+    server: apps.peerApp.server as unknown as HttpsServer,
+    material: tls,
     dir: config.pki.caDir,
-    onChange: (crl: string) => (apps.peerApp.server as unknown as HttpsServer).setSecureContext(serverTlsOptions({ ...tls, crl })),
+    onReload: () => log.info('certificate revocation list reloaded'),
+    onError: (err) => log.error({ err }, 'certificate revocation list could not be reloaded'),
   });
   const userUrl = await apps.userApp.listen({ host: config.hub.host, port: config.hub.port });
   const peerUrl = await apps.peerApp.listen({ host: config.hub.host, port: config.hub.peerPort });

@@ -2,7 +2,7 @@
  * The hospital node, built but not listening: its peer app (HTTPS, mutual TLS 1.3: node ↔ node and the
  * consortium's health checks) and the outbound channel to the hub. Clinical data stays in its lake.
  */
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { serverTlsOptions, type TlsMaterial } from '../ca/index.ts';
@@ -27,7 +27,7 @@ export interface NodeAppOptions {
   /** Address peers reach this node at (https://host:port); null until it listens. */
   address?: () => string | null;
   handlers?: Record<string, TaskHandler>;
-  logger?: FastifyServerOptions['logger'];
+  logger?: Logger;
   now?: () => Date;
 }
 
@@ -85,7 +85,10 @@ export async function buildNodeApp(opts: NodeAppOptions): Promise<NodeApps> {
   installPeerGuard(app, routes);
   app.get(
     '/peer/v1/info',
-    { config: { peer: ['node', 'hub'] }, schema: { tags: ['peer'], summary: "This node's identity, versions and data volume" } },
+    {
+      config: { peer: ['node', 'hub'] },
+      schema: { tags: ['peer'], summary: "This node's identity, versions and data volume" },
+    },
     async () => status(),
   );
 

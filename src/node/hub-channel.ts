@@ -69,17 +69,26 @@ export class HubChannel {
     let failures = 0;
     while (!this.#stop.signal.aborted) {
       try {
-        const res = await this.#request('POST', '/peer/v1/heartbeat', await this.#opts.status(), this.#opts.heartbeatMs * 3);
+        const res = await this.#request(
+          'POST',
+          '/peer/v1/heartbeat',
+          await this.#opts.status(),
+          this.#opts.heartbeatMs * 3,
+        );
         if (res.status !== 200) throw new Error(`hub answered ${res.status}: ${JSON.stringify(res.body)}`);
         if (!this.#connected) this.#opts.log.info({ hub: this.#opts.hubUrl }, 'connected to hub');
         this.#connected = true;
         failures = 0;
       } catch (e) {
-        if (this.#connected || failures === 0) this.#opts.log.warn({ err: errorText(e), hub: this.#opts.hubUrl }, 'hub unreachable');
+        if (this.#connected || failures === 0)
+          this.#opts.log.warn({ err: errorText(e), hub: this.#opts.hubUrl }, 'hub unreachable');
         this.#connected = false;
         failures++;
       }
-      await sleep(failures === 0 ? this.#opts.heartbeatMs : backoff(failures, this.#opts.heartbeatMs), this.#stop.signal);
+      await sleep(
+        failures === 0 ? this.#opts.heartbeatMs : backoff(failures, this.#opts.heartbeatMs),
+        this.#stop.signal,
+      );
     }
   }
 
@@ -87,7 +96,7 @@ export class HubChannel {
     let failures = 0;
     while (!this.#stop.signal.aborted) {
       try {
-        const res = await this.#request('GET', '/peer/v1/tasks', undefined, 60_000 + POLL_MARGIN_MS);
+        const res = await this.#request('GET', '/peer/v1/tasks', undefined, 60_000 + POLL_MARGIN_MS, this.#stop.signal);
         if (res.status !== 200) throw new Error(`hub answered ${res.status}`);
         const { tasks } = TaskPollReplySchema.parse(res.body);
         failures = 0;
@@ -105,7 +114,10 @@ export class HubChannel {
     const handler = this.#opts.handlers[task.kind];
     let result: TaskResult;
     if (!handler) {
-      result = { status: 'refused', error: { code: 'MER_TASK_KIND_UNKNOWN', message: `this node has no handler for "${task.kind}"` } };
+      result = {
+        status: 'refused',
+        error: { code: 'MER_TASK_KIND_UNKNOWN', message: `this node has no handler for "${task.kind}"` },
+      };
     } else {
       try {
         result = { status: 'done', result: await handler(task.payload, task) };
@@ -133,8 +145,9 @@ export class HubChannel {
     );
   }
 
-  #request(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number) {
-    return httpsRequestJson({ url: new URL(path, this.#opts.hubUrl).toString(), method, body, tls: this.#opts.tls, timeoutMs });
+  #request(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number, signal?: AbortSignal) {
+    const url = new URL(path, this.#opts.hubUrl).toString();
+    return httpsRequestJson({ url, method, body, tls: this.#opts.tls, timeoutMs, ...(signal ? { signal } : {}) });
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { loadTlsMaterial, serverTlsOptions, watchCrl } from '../ca/index.ts';
+import { loadTlsMaterial, watchServerCrl } from '../ca/index.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import { closeOnSignals } from '../http/lifecycle.ts';
 import { openDatabase, openLake } from '../store/index.ts';
@@ -38,9 +38,12 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     address: () => url,
     logger: log,
   });
-  const stopCrl = watchCrl({
+  const stopCrl = watchServerCrl({
+    server: apps.app.server as unknown as HttpsServer,
+    material: tls,
     dir: config.pki.caDir,
-    onChange: (crl: string) => (apps.app.server as unknown as HttpsServer).setSecureContext(serverTlsOptions({ ...tls, crl })),
+    onReload: () => log.info('certificate revocation list reloaded'),
+    onError: (err) => log.error({ err }, 'certificate revocation list could not be reloaded'),
   });
   url = await apps.app.listen({ host: config.node.host, port: config.node.port });
   apps.channel.start();

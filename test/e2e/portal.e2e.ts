@@ -45,13 +45,32 @@ before(async () => {
   const hubPort = await freePort();
   portal = `http://127.0.0.1:${hubPort}`;
   demo = startMeridian([
-    'demo', '--home', home, '--hub-port', String(hubPort), '--hub-peer-port', String(await freePort()),
-    '--node-base-port', String(await consecutiveFreePorts(DEMO_HOSPITALS.length)),
+    'demo',
+    '--home',
+    home,
+    '--hub-port',
+    String(hubPort),
+    '--hub-peer-port',
+    String(await freePort()),
+    '--node-base-port',
+    String(await consecutiveFreePorts(DEMO_HOSPITALS.length)),
   ]);
-  await waitUntil(`demo up\n${demo.output()}`, 180_000, async () => (demo.output().includes('consortium is up') ? true : undefined));
+  await waitUntil(
+    () => `demo up\n${demo.output()}`,
+    180_000,
+    async () => (demo.output().includes('consortium is up') ? true : undefined),
+  );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -59,7 +78,10 @@ after(async () => {
   await browser?.close();
   if (demo && demo.child.exitCode === null) {
     demo.child.kill('SIGINT');
-    const exit = await Promise.race([demo.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
+    const exit = await Promise.race([
+      demo.exited,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000)),
+    ]);
     if (!exit) demo.child.kill('SIGKILL');
   }
   rmSync(home, { recursive: true, force: true });
@@ -92,14 +114,19 @@ test('log in through the page, switch language, and see the three nodes up', asy
   for (const h of DEMO_HOSPITALS) {
     const state = page.getByTestId(`node-state-${h.name}`);
     await state.waitFor();
-    await page.waitForFunction((id) => /up/i.test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''), `node-state-${h.name}`);
+    await page.waitForFunction(
+      (id) => /up/i.test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+      `node-state-${h.name}`,
+    );
     assert.match((await page.getByTestId(`node-row-${h.name}`).textContent()) ?? '', new RegExp(h.name));
   }
   await shot(page, '03-nodes-en');
 
   await page.getByTestId('lang-switch').first().click();
   await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
-  await page.waitForFunction(() => /在线/.test(document.querySelector('[data-testid="node-state-hospital-a"]')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /在线/.test(document.querySelector('[data-testid="node-state-hospital-a"]')?.textContent ?? ''),
+  );
   await shot(page, '04-nodes-zh');
 
   await page.getByTestId('nav-cohorts').click();

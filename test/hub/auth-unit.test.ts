@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isMeridianError } from '../../src/errors/registry.ts';
 import { hashPassword, verifyPassword } from '../../src/hub/auth/passwords.ts';
 import { SessionIssuer } from '../../src/hub/auth/sessions.ts';
-import { isMeridianError } from '../../src/errors/registry.ts';
 import { TaskQueues } from '../../src/hub/nodes/task-queue.ts';
 
 test('scrypt hashes verify only the right password and never store it', async () => {

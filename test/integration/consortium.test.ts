@@ -9,7 +9,14 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { httpsRequestJson, initCa, issueIdentity, loadTlsMaterial, revokeIdentity, type TlsMaterial } from '../../src/ca/index.ts';
+import {
+  httpsRequestJson,
+  initCa,
+  issueIdentity,
+  loadTlsMaterial,
+  revokeIdentity,
+  type TlsMaterial,
+} from '../../src/ca/index.ts';
 import { freePort, type Proc, runMeridian, startMeridian, waitUntil } from './processes.ts';
 
 let home: string;
@@ -23,13 +30,32 @@ const peerUrl = () => `https://127.0.0.1:${ports.peer}`;
 
 function startNode(): Proc {
   return startMeridian([
-    'node', 'start', '--home', home, '--name', 'hospital-a', '--display-name', '测试医院 A',
-    '--port', String(ports.node), '--hub-url', peerUrl(), '--heartbeat-ms', '500', '--log-level', 'warn',
+    'node',
+    'start',
+    '--home',
+    home,
+    '--name',
+    'hospital-a',
+    '--display-name',
+    '测试医院 A',
+    '--port',
+    String(ports.node),
+    '--hub-url',
+    peerUrl(),
+    '--heartbeat-ms',
+    '500',
+    '--log-level',
+    'warn',
   ]);
 }
 
 async function nodeState(): Promise<string | undefined> {
-  const res = await httpsRequestJson({ url: `${peerUrl()}/peer/v1/consortium`, method: 'GET', tls: hubTls, timeoutMs: 2_000 });
+  const res = await httpsRequestJson({
+    url: `${peerUrl()}/peer/v1/consortium`,
+    method: 'GET',
+    tls: hubTls,
+    timeoutMs: 2_000,
+  });
   return (res.body as { nodes: { name: string; state: string }[] }).nodes.find((n) => n.name === 'hospital-a')?.state;
 }
 
@@ -41,13 +67,29 @@ before(async () => {
   hubTls = loadTlsMaterial({ dir: caDir(), name: 'hub' });
   ports = { hub: await freePort(), peer: await freePort(), node: await freePort() };
   hub = startMeridian(
-    ['hub', 'start', '--home', home, '--port', String(ports.hub), '--peer-port', String(ports.peer), '--seed-demo-accounts', '--log-level', 'warn'],
+    [
+      'hub',
+      'start',
+      '--home',
+      home,
+      '--port',
+      String(ports.hub),
+      '--peer-port',
+      String(ports.peer),
+      '--seed-demo-accounts',
+      '--log-level',
+      'warn',
+    ],
     { MERIDIAN_HUB_NODE_DOWN_AFTER_MS: '3000' },
   );
-  await waitUntil(`hub ready\n${hub.output()}`, 60_000, async () => {
-    const res = await fetch(`http://127.0.0.1:${ports.hub}/ready`);
-    return res.status === 200 ? true : undefined;
-  });
+  await waitUntil(
+    () => `hub ready\n${hub.output()}`,
+    60_000,
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${ports.hub}/ready`);
+      return res.status === 200 ? true : undefined;
+    },
+  );
   node = startNode();
 });
 
@@ -61,9 +103,14 @@ test('the node announces itself over mutual TLS; status --json and GET /api/node
   await waitUntil('node up', 30_000, async () => ((await nodeState()) === 'up' ? true : undefined));
   const status = await runMeridian(['status', '--json', '--home', home, '--hub-url', peerUrl()]);
   assert.equal(status.code, 0, status.stderr);
-  const view = JSON.parse(status.stdout) as { nodes: { name: string; state: string; displayName: string; versions: { meridian: string } }[] };
+  const view = JSON.parse(status.stdout) as {
+    nodes: { name: string; state: string; displayName: string; versions: { meridian: string } }[];
+  };
   assert.equal(view.nodes.length, 1);
-  assert.deepEqual([view.nodes[0]?.name, view.nodes[0]?.state, view.nodes[0]?.displayName], ['hospital-a', 'up', '测试医院 A']);
+  assert.deepEqual(
+    [view.nodes[0]?.name, view.nodes[0]?.state, view.nodes[0]?.displayName],
+    ['hospital-a', 'up', '测试医院 A'],
+  );
   assert.match(view.nodes[0]?.versions.meridian ?? '', /^\d+\.\d+\.\d+/);
 
   const login = await fetch(`http://127.0.0.1:${ports.hub}/api/auth/login`, {
@@ -72,9 +119,14 @@ test('the node announces itself over mutual TLS; status --json and GET /api/node
     body: JSON.stringify({ username: 'admin', password: 'Meridian-demo-2026' }),
   });
   const { token } = (await login.json()) as { token: string };
-  const nodes = await fetch(`http://127.0.0.1:${ports.hub}/api/nodes`, { headers: { authorization: `Bearer ${token}` } });
+  const nodes = await fetch(`http://127.0.0.1:${ports.hub}/api/nodes`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   const body = (await nodes.json()) as { nodes: { name: string; state: string }[] };
-  assert.deepEqual(body.nodes.map((n) => [n.name, n.state]), [['hospital-a', 'up']]);
+  assert.deepEqual(
+    body.nodes.map((n) => [n.name, n.state]),
+    [['hospital-a', 'up']],
+  );
 });
 
 test('kill -9 turns the node down within 10 s; a restart brings it back up', async () => {
@@ -86,7 +138,11 @@ test('kill -9 turns the node down within 10 s; a restart brings it back up', asy
   const downAfterMs = Date.now() - killedAt;
   assert.ok(downAfterMs <= 10_000, `down after ${downAfterMs} ms`);
   node = startNode();
-  await waitUntil(`node back up\n${node.output()}`, 30_000, async () => ((await nodeState()) === 'up' ? true : undefined));
+  await waitUntil(
+    () => `node back up\n${node?.output()}`,
+    30_000,
+    async () => ((await nodeState()) === 'up' ? true : undefined),
+  );
 });
 
 test('a graceful stop (SIGTERM) says goodbye: the node is down at once and the process exits 0', async () => {
@@ -100,7 +156,10 @@ test('a graceful stop (SIGTERM) says goodbye: the node is down at once and the p
 });
 
 /** Calls the hub's institution port with the given client material (trusting the consortium CA for the server). */
-function callPeer(path: string, client: Partial<TlsMaterial>): Promise<{ status: number; body: { error?: { code: string; message: string; details?: { reason?: string } } } }> {
+function callPeer(
+  path: string,
+  client: Partial<TlsMaterial>,
+): Promise<{ status: number; body: { error?: { code: string; message: string; details?: { reason?: string } } } }> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       `${peerUrl()}${path}`,
@@ -131,7 +190,13 @@ test('no certificate, a foreign CA, an expired and a revoked certificate each ge
   assert.equal(rogue.status, 401);
   assert.match(rogue.body.error?.message ?? '', /not issued by this consortium CA|does not trust/);
 
-  await issueIdentity({ dir: caDir(), name: 'old-node', role: 'node', validDays: 1, now: new Date(Date.now() - 3 * 86_400_000) });
+  await issueIdentity({
+    dir: caDir(),
+    name: 'old-node',
+    role: 'node',
+    validDays: 1,
+    now: new Date(Date.now() - 3 * 86_400_000),
+  });
   const expired = await callPeer('/peer/v1/consortium', loadTlsMaterial({ dir: caDir(), name: 'old-node' }));
   assert.equal(expired.status, 401);
   assert.equal(expired.body.error?.details?.reason, 'CERT_HAS_EXPIRED');
@@ -157,10 +222,22 @@ test('a node cannot report for another node, and the hub identity cannot use nod
     versions: { meridian: '0', node: 'v20', schema: null },
     dataVolume: { rows: 0, bytes: 0, tables: {} },
   };
-  const spoof = await httpsRequestJson({ url: `${peerUrl()}/peer/v1/heartbeat`, method: 'POST', body: hb, tls: a, timeoutMs: 5_000 });
+  const spoof = await httpsRequestJson({
+    url: `${peerUrl()}/peer/v1/heartbeat`,
+    method: 'POST',
+    body: hb,
+    tls: a,
+    timeoutMs: 5_000,
+  });
   assert.equal(spoof.status, 403);
   assert.equal((spoof.body as { error: { code: string } }).error.code, 'MER_NODE_NAME_MISMATCH');
-  const asHub = await httpsRequestJson({ url: `${peerUrl()}/peer/v1/heartbeat`, method: 'POST', body: hb, tls: hubTls, timeoutMs: 5_000 });
+  const asHub = await httpsRequestJson({
+    url: `${peerUrl()}/peer/v1/heartbeat`,
+    method: 'POST',
+    body: hb,
+    tls: hubTls,
+    timeoutMs: 5_000,
+  });
   assert.equal(asHub.status, 403);
   assert.equal((asHub.body as { error: { code: string } }).error.code, 'MER_TLS_PEER_FORBIDDEN');
   const bad = await httpsRequestJson({
@@ -175,7 +252,14 @@ test('a node cannot report for another node, and the hub identity cannot use nod
 });
 
 test('status names an unreachable hub clearly', async () => {
-  const res = await runMeridian(['status', '--json', '--home', home, '--hub-url', `https://127.0.0.1:${await freePort()}`]);
+  const res = await runMeridian([
+    'status',
+    '--json',
+    '--home',
+    home,
+    '--hub-url',
+    `https://127.0.0.1:${await freePort()}`,
+  ]);
   assert.equal(res.code, 1);
   assert.match(res.stderr, /hub not reachable at https:\/\/127\.0\.0\.1:\d+.*\[MER_HUB_UNREACHABLE\]/s);
 });

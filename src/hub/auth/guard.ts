@@ -19,9 +19,11 @@ export function installRoleGuard(
   app.addHook('onRoute', (route) => {
     const cfg = route.config;
     const method = Array.isArray(route.method) ? route.method.join(',') : route.method;
+    if (method === 'HEAD') return;
     if (!route.url.startsWith('/api')) return;
     if (cfg?.public) deps.routes.push({ method, url: route.url, access: 'public' });
-    else if (cfg?.roles && cfg.roles.length > 0) deps.routes.push({ method, url: route.url, access: { roles: cfg.roles } });
+    else if (cfg?.roles && cfg.roles.length > 0)
+      deps.routes.push({ method, url: route.url, access: { roles: cfg.roles } });
     else throw new Error(`route ${method} ${route.url} must declare config.roles or config.public`);
   });
   app.addHook('onRequest', async (request) => {
@@ -40,10 +42,14 @@ export function installRoleGuard(
         outcome: 'refused',
         detail: { reason: 'role', allowed: cfg.roles },
       });
-      throw new MeridianError('MER_AUTH_FORBIDDEN', `role "${user.role}" may not use this; allowed: ${cfg.roles.join(', ')}`, {
-        role: user.role,
-        allowed: cfg.roles,
-      });
+      throw new MeridianError(
+        'MER_AUTH_FORBIDDEN',
+        `role "${user.role}" may not use this; allowed: ${cfg.roles.join(', ')}`,
+        {
+          role: user.role,
+          allowed: cfg.roles,
+        },
+      );
     }
     request.user = user;
   });
@@ -51,8 +57,10 @@ export function installRoleGuard(
 
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
-  if (!header) throw new MeridianError('MER_AUTH_TOKEN_MISSING', 'this route needs a session: send Authorization: Bearer <token>');
+  if (!header)
+    throw new MeridianError('MER_AUTH_TOKEN_MISSING', 'this route needs a session: send Authorization: Bearer <token>');
   const match = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/.exec(header);
-  if (!match?.[1]) throw new MeridianError('MER_AUTH_TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
+  if (!match?.[1])
+    throw new MeridianError('MER_AUTH_TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
   return match[1];
 }

@@ -14,8 +14,12 @@ export const PASSWORD_LENGTH_MAX = 256;
 
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFKC'), salt, KEY_BYTES, { N: n, r, p, maxmem: Math.max(MAX_MEM, 128 * n * r * 2) }, (err, key) =>
-      err ? reject(err) : resolve(key),
+    scrypt(
+      password.normalize('NFKC'),
+      salt,
+      KEY_BYTES,
+      { N: n, r, p, maxmem: Math.max(MAX_MEM, 128 * n * r * 2) },
+      (err, key) => (err ? reject(err) : resolve(key)),
     );
   });
 }
@@ -40,7 +44,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(key, expected);
 }
 
-
 /** A hash of a forgotten random password, checked when the user is unknown so timing does not reveal it. */
-export const DUMMY_HASH =
-  'scrypt$32768$8$1$zBxakoRHMEd6ToXENYknWQ$eFa7SOGA4Lg8v8_Mat94CPQFUJYtbKTzixETbbHK_TI';
+export const DUMMY_HASH = 'scrypt$32768$8$1$zBxakoRHMEd6ToXENYknWQ$eFa7SOGA4Lg8v8_Mat94CPQFUJYtbKTzixETbbHK_TI';

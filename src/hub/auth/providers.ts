@@ -42,7 +42,7 @@ export class LocalPasswordProvider implements PasswordLoginProvider {
   async authenticate(input: { username: string; password: string }): Promise<PublicUser> {
     const row = await this.#users.findByUsername(input.username);
     const ok = await verifyPassword(input.password, row?.password_hash ?? DUMMY_HASH);
-    if (!row || !row.password_hash || !ok) {
+    if (!row?.password_hash || !ok) {
       throw new MeridianError('MER_AUTH_BAD_CREDENTIALS', 'unknown user or wrong password');
     }
     if (row.disabled) throw new MeridianError('MER_AUTH_USER_DISABLED', `account "${row.username}" is disabled`);

@@ -37,19 +37,32 @@ export function registerAuthRoutes(
     '/api/auth/login',
     {
       config: { public: true },
-      schema: { tags: ['auth'], summary: 'Log in with a username and password; returns a short-lived session token', body: LoginBody },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with a username and password; returns a short-lived session token',
+        body: LoginBody,
+      },
     },
     async (request) => {
       const body = request.body as z.infer<typeof LoginBody>;
       const providerId = body.provider ?? 'local';
       const provider = deps.providers.find((p) => p.id === providerId);
-      if (!provider || provider.kind !== 'password') {
-        throw new MeridianError('MER_AUTH_PROVIDER_UNAVAILABLE', `login provider "${providerId}" is not configured for passwords`);
+      if (provider?.kind !== 'password') {
+        throw new MeridianError(
+          'MER_AUTH_PROVIDER_UNAVAILABLE',
+          `login provider "${providerId}" is not configured for passwords`,
+        );
       }
       try {
         const user = await provider.authenticate({ username: body.username, password: body.password });
         const { token, expiresAt } = await deps.sessions.issue(user);
-        await deps.audit.record({ actor: user.username, actorRole: user.role, action: 'login', outcome: 'ok', detail: { provider: providerId } });
+        await deps.audit.record({
+          actor: user.username,
+          actorRole: user.role,
+          action: 'login',
+          outcome: 'ok',
+          detail: { provider: providerId },
+        });
         return { token, expiresAt: expiresAt.toISOString(), user };
       } catch (e) {
         await deps.audit.record({

@@ -74,7 +74,10 @@ export class SessionIssuer {
       if (e instanceof errors.JWTExpired) {
         throw new MeridianError('MER_AUTH_TOKEN_EXPIRED', 'the session token has expired; log in again');
       }
-      throw new MeridianError('MER_AUTH_TOKEN_INVALID', 'the session token is malformed or its signature does not verify');
+      throw new MeridianError(
+        'MER_AUTH_TOKEN_INVALID',
+        'the session token is malformed or its signature does not verify',
+      );
     }
   }
 }

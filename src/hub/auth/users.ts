@@ -19,11 +19,20 @@ export interface PublicUser {
 /** Body of a new local account. */
 export const NewUserSchema = z
   .strictObject({
-    username: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'lowercase letters, digits, dot, dash, underscore; 2–64 characters'),
+    username: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'lowercase letters, digits, dot, dash, underscore; 2–64 characters'),
     displayName: z.string().trim().min(1).max(100),
     role: RoleSchema,
-    hospital: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a node name').nullable().default(null),
-    password: z.string().min(PASSWORD_LENGTH_MIN, `at least ${PASSWORD_LENGTH_MIN} characters`).max(PASSWORD_LENGTH_MAX),
+    hospital: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a node name')
+      .nullable()
+      .default(null),
+    password: z
+      .string()
+      .min(PASSWORD_LENGTH_MIN, `at least ${PASSWORD_LENGTH_MIN} characters`)
+      .max(PASSWORD_LENGTH_MAX),
   })
   .refine((u) => !HOSPITAL_BOUND_ROLES.has(u.role) || u.hospital !== null, {
     message: 'this role is bound to one hospital: give its node name',
@@ -81,7 +90,8 @@ export class UserStore {
       .onConflict((oc) => oc.column('username').doNothing())
       .returningAll()
       .executeTakeFirst();
-    if (!inserted) throw new MeridianError('MER_USER_EXISTS', `user "${u.username}" already exists`, { username: u.username });
+    if (!inserted)
+      throw new MeridianError('MER_USER_EXISTS', `user "${u.username}" already exists`, { username: u.username });
     return toPublicUser(inserted);
   }
 

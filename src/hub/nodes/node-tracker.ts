@@ -66,7 +66,11 @@ export class NodeTracker {
       signed_off_at: null,
     };
     const restarted = prev?.startedAt !== hb.startedAt;
-    this.#nodes.set(hb.name, { row, startedAt: hb.startedAt, upSince: wasUp && !restarted ? (prev?.upSince ?? now) : now });
+    this.#nodes.set(hb.name, {
+      row,
+      startedAt: hb.startedAt,
+      upSince: wasUp && !restarted ? (prev?.upSince ?? now) : now,
+    });
     const values = { ...row, versions: JSON.stringify(hb.versions), data_volume: JSON.stringify(hb.dataVolume) };
     await this.#db
       .insertInto('hub_nodes')
@@ -109,11 +113,17 @@ export class NodeTracker {
   /** Every known node, by name. */
   list(): NodeView[] {
     const now = this.#now();
-    return [...this.#nodes.values()].sort((a, b) => a.row.name.localeCompare(b.row.name)).map((e) => this.#view(e, now));
+    return [...this.#nodes.values()]
+      .sort((a, b) => a.row.name.localeCompare(b.row.name))
+      .map((e) => this.#view(e, now));
   }
 
   #isUp(e: Entry, now: Date): boolean {
-    return e.row.signed_off_at === null && e.upSince !== null && now.getTime() - e.row.last_seen.getTime() <= this.#downAfterMs;
+    return (
+      e.row.signed_off_at === null &&
+      e.upSince !== null &&
+      now.getTime() - e.row.last_seen.getTime() <= this.#downAfterMs
+    );
   }
 
   #view(e: Entry, now: Date): NodeView {

@@ -25,16 +25,25 @@ export function registerChannelRoutes(
     '/peer/v1/heartbeat',
     {
       config: { peer: ['node'] },
-      schema: { tags: ['channel'], summary: "A node's status report", body: HeartbeatSchema, response: { 200: HeartbeatReplySchema } },
+      schema: {
+        tags: ['channel'],
+        summary: "A node's status report",
+        body: HeartbeatSchema,
+        response: { 200: HeartbeatReplySchema },
+      },
     },
     async (request) => {
       const hb = request.body as z.infer<typeof HeartbeatSchema>;
       const peer = request.peer?.name;
       if (hb.name !== peer) {
-        throw new MeridianError('MER_NODE_NAME_MISMATCH', `heartbeat names "${hb.name}" but the certificate is "${peer}"`, {
-          announced: hb.name,
-          certificate: peer,
-        });
+        throw new MeridianError(
+          'MER_NODE_NAME_MISMATCH',
+          `heartbeat names "${hb.name}" but the certificate is "${peer}"`,
+          {
+            announced: hb.name,
+            certificate: peer,
+          },
+        );
       }
       await deps.tracker.heartbeat(hb);
       return { serverTime: deps.now().toISOString(), pollHoldMs: deps.pollHoldMs };
@@ -54,7 +63,12 @@ export function registerChannelRoutes(
     '/peer/v1/tasks',
     {
       config: { peer: ['node'] },
-      schema: { tags: ['channel'], summary: 'Long poll for tasks', querystring: TaskPollQuerySchema, response: { 200: TaskPollReplySchema } },
+      schema: {
+        tags: ['channel'],
+        summary: 'Long poll for tasks',
+        querystring: TaskPollQuerySchema,
+        response: { 200: TaskPollReplySchema },
+      },
     },
     async (request) => {
       const name = request.peer?.name ?? '';
@@ -70,7 +84,10 @@ export function registerChannelRoutes(
 
   app.post(
     '/peer/v1/tasks/:id/result',
-    { config: { peer: ['node'] }, schema: { tags: ['channel'], summary: "A node's result for one task", body: TaskResultSchema } },
+    {
+      config: { peer: ['node'] },
+      schema: { tags: ['channel'], summary: "A node's result for one task", body: TaskResultSchema },
+    },
     async (request) => {
       const { id } = request.params as { id: string };
       const name = request.peer?.name ?? '';
@@ -97,7 +114,7 @@ export function registerNodeApiRoutes(
     '/api/nodes',
     {
       config: { roles: NODE_VIEW_ROLES },
-      schema: { tags: ['nodes'], summary: "Every hospital node with its live state", security: [{ bearer: [] }] },
+      schema: { tags: ['nodes'], summary: 'Every hospital node with its live state', security: [{ bearer: [] }] },
     },
     async () => consortiumView(deps.tracker, deps.hubName, deps.now),
   );

@@ -32,7 +32,10 @@ export class TaskQueues {
   dispatch(node: string, kind: string, payload: unknown, timeoutMs: number): Promise<TaskResult> {
     const queue = this.#queues.get(node) ?? [];
     if (queue.length >= QUEUE_LENGTH_MAX) {
-      return Promise.resolve({ status: 'failed', error: { code: 'MER_HUB_QUEUE_FULL', message: `queue of ${node} is full` } });
+      return Promise.resolve({
+        status: 'failed',
+        error: { code: 'MER_HUB_QUEUE_FULL', message: `queue of ${node} is full` },
+      });
     }
     const task: ChannelTask = { id: randomUUID(), kind, createdAt: this.#now().toISOString(), payload };
     queue.push(task);
@@ -42,7 +45,10 @@ export class TaskQueues {
       const timer = setTimeout(() => {
         this.#pending.delete(task.id);
         this.#remove(node, task.id);
-        resolve({ status: 'failed', error: { code: 'MER_NODE_TIMEOUT', message: `${node} did not answer within ${timeoutMs} ms` } });
+        resolve({
+          status: 'failed',
+          error: { code: 'MER_NODE_TIMEOUT', message: `${node} did not answer within ${timeoutMs} ms` },
+        });
       }, timeoutMs);
       this.#pending.set(task.id, { node, resolve, timer });
     });

@@ -1,0 +1,19 @@
+/** The store's public API: the operational database (PGlite | PostgreSQL, migrations) and the Parquet lake. */
+export { writeFileAtomic } from './atomic-file.ts';
+export { type Database, type DatabaseDialect, dropSchema, type OpenDatabaseOptions, openDatabase } from './db.ts';
+export {
+  BATCH_ID,
+  LAKE_NAME,
+  type Lake,
+  type LakeColumnType,
+  type LakeParam,
+  type LakeResultValue,
+  type LakeStats,
+  openLake,
+  type RowsBatch,
+  type SqlBatch,
+  type TableStats,
+  type WriteBatchOptions,
+  type WriteBatchResult,
+} from './lake.ts';
+export { MIGRATION_ID, MIGRATIONS_TABLE, type Migration, migrationChecksum } from './migrations.ts';
