@@ -53,7 +53,7 @@ export const HubConfigSchema = z.strictObject({
       /** Lifetime of a login session token. */
       sessionTtlSec: int(60, 86_400).default(900),
       /** A node is `down` when nothing was heard from it for this long. */
-      nodeDownAfterMs: int(1_000, 600_000).default(6_000),
+      nodeDownAfterMs: int(1_000, 600_000).default(5_000),
       /** Longest a node's task poll is held open. */
       pollHoldMs: int(100, 60_000).default(20_000),
     })

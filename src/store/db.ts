@@ -67,7 +67,7 @@ const CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
  */
 export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Database<DB>> {
   if (options.schema !== undefined) assertSchemaName(options.schema);
-  validateMigrations(options.migrations); // before opening: a Kysely that never ran a query cannot be destroyed
+  validateMigrations(options.migrations); // before opening: Kysely.destroy() skips a driver that never connected
   const opened = options.databaseUrl
     ? await openPostgres<DB>(options, options.databaseUrl)
     : await openPGlite<DB>(options);

@@ -5,9 +5,6 @@ export {
   BATCH_ID,
   LAKE_NAME,
   type Lake,
-  type LakeColumnType,
-  type LakeParam,
-  type LakeResultValue,
   type LakeStats,
   openLake,
   type RowsBatch,
@@ -16,4 +13,5 @@ export {
   type WriteBatchOptions,
   type WriteBatchResult,
 } from './lake.ts';
+export type { LakeColumnType, LakeParam, LakeResultValue } from './lake-values.ts';
 export { MIGRATION_ID, MIGRATIONS_TABLE, type Migration, migrationChecksum } from './migrations.ts';

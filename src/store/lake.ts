@@ -34,8 +34,6 @@ import {
 } from './lake-values.ts';
 import { Mutex } from './mutex.ts';
 
-export type { LakeColumnType, LakeParam, LakeResultValue } from './lake-values.ts';
-
 /** Table, column and partition-key names: lowercase, start with a letter, at most 63 characters. */
 export const LAKE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 /** Batch ids: letters, digits, '_' and '-', at most 128 characters (they become file names). */
@@ -152,6 +150,8 @@ class DuckDBLake implements Lake {
   });
   /** Tables that currently have a view. */
   readonly #views = new Set<string>();
+  /** DuckDB work in flight, which close() lets finish before closing the instance. */
+  readonly #running = new Set<Promise<unknown>>();
   #closed = false;
 
   constructor(dir: string, instance: DuckDBInstance, spill: string) {
@@ -173,7 +173,7 @@ class DuckDBLake implements Lake {
       produce = (temp) => this.#copySql(temp, options.fromSql, options.params ?? []);
     }
     return this.#writes.run(async () => {
-      this.#assertOpen();
+      this.#assertOpen('write');
       const tableDir = join(this.dir, table);
       const existing = listParquet(tableDir);
       const name = `part-${batchId}.parquet`;
@@ -193,8 +193,7 @@ class DuckDBLake implements Lake {
         const bytes = statSync(temp).size;
         renameSync(temp, file);
         fsyncPath(targetDir);
-        await this.#createView(table);
-        return { file, rowCount, bytes, created: true };
+        return { file, rowCount, bytes, created: true }; // the next query's #syncViews makes a new table's view
       } catch (e) {
         rmSync(temp, { force: true });
         pruneEmptyDirectories(this.dir, targetDir);
@@ -215,7 +214,7 @@ class DuckDBLake implements Lake {
     assertName(options.table, 'table');
     assertBatchId(options.batchId);
     return this.#writes.run(async () => {
-      this.#assertOpen();
+      this.#assertOpen('write');
       const tableDir = join(this.dir, options.table);
       const files = listParquet(tableDir);
       const doomed = files.filter((file) => file.name === `part-${options.batchId}.parquet`);
@@ -233,7 +232,7 @@ class DuckDBLake implements Lake {
     sql: string,
     params: readonly LakeParam[] = [],
   ): Promise<T[]> {
-    this.#assertOpen();
+    this.#assertOpen('read');
     await this.#syncViews(false);
     try {
       return (await this.#read(sql, params)) as T[];
@@ -246,12 +245,17 @@ class DuckDBLake implements Lake {
   }
 
   async tables(): Promise<string[]> {
-    this.#assertOpen();
+    this.#assertOpen('read');
     return tableNames(this.dir).filter((table) => listParquet(join(this.dir, table)).length > 0);
   }
 
   async stats(): Promise<LakeStats> {
-    this.#assertOpen();
+    // Under the write lock: a consistent snapshot, never a file deleted between listing and reading it.
+    return this.#writes.run(() => this.#stats());
+  }
+
+  async #stats(): Promise<LakeStats> {
+    this.#assertOpen('read');
     const tables: Record<string, TableStats> = {};
     const total = { rows: 0, bytes: 0, files: 0, tables: 0 };
     for (const table of tableNames(this.dir)) {
@@ -279,21 +283,33 @@ class DuckDBLake implements Lake {
     if (this.#closed) return;
     await this.#writes.run(async () => {
       this.#closed = true;
+      await Promise.allSettled(this.#running);
       this.#instance.closeSync();
       rmSync(this.#spill, { recursive: true, force: true });
     });
   }
 
-  #assertOpen(): void {
-    if (this.#closed) throw new MeridianError('MER_LAKE_WRITE_FAILED', 'The lake is closed');
+  #assertOpen(use: 'read' | 'write'): void {
+    if (!this.#closed) return;
+    if (use === 'write') throw new MeridianError('MER_LAKE_WRITE_FAILED', 'The lake is closed');
+    throw new Error('The lake is closed');
   }
 
+  /** Runs `fn` on a connection of its own (DuckDB runs connections in parallel); close() waits for it. */
   async #withConnection<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    const connection = await this.#instance.connect();
+    const work = (async () => {
+      const connection = await this.#instance.connect();
+      try {
+        return await fn(connection);
+      } finally {
+        connection.closeSync();
+      }
+    })();
+    this.#running.add(work);
     try {
-      return await fn(connection);
+      return await work;
     } finally {
-      connection.closeSync();
+      this.#running.delete(work);
     }
   }
 

@@ -9,7 +9,7 @@ import { buildHubApp, type HubApps } from '../../src/hub/app.ts';
 import { ROLES } from '../../src/hub/auth/roles.ts';
 import { HUB_MIGRATIONS, type HubDatabase } from '../../src/hub/schema.ts';
 import { openDatabase } from '../../src/store/index.ts';
-import { testDatabaseOptions } from '../store-helpers.ts';
+import { freshDatabase } from '../store/targets.ts';
 
 const PASSWORD = 'a-long-test-password';
 let hub: HubApps;
@@ -21,8 +21,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hub-app-'));
   await initCa({ dir: join(dir, 'pki') });
   await issueIdentity({ dir: join(dir, 'pki'), name: 'hub', role: 'hub' });
-  const store = await openDatabase<HubDatabase>({ ...(await testDatabaseOptions()), migrations: HUB_MIGRATIONS });
-  closeDb = store.close;
+  const fresh = freshDatabase();
+  const store = await openDatabase<HubDatabase>({ ...fresh.options, migrations: HUB_MIGRATIONS });
+  closeDb = async () => {
+    await store.close();
+    await fresh.cleanup();
+  };
   const config = loadConfig({
     role: 'hub',
     env: {},

@@ -1,7 +1,9 @@
 /**
  * What the hub knows about each hospital node: the last heartbeat's status, persisted in hub_nodes so a
  * restarted hub still lists every node (as down until it is heard from). A node is `up` while it was heard
- * from within `downAfterMs` and has not said goodbye.
+ * from within `downAfterMs`, has not said goodbye, and its task poll did not break off more than
+ * {@link CHANNEL_LOST_GRACE_MS} ago without it being heard from since (a killed process closes its socket,
+ * so the hub notices within seconds instead of waiting for heartbeats to stop).
  */
 import type { Kysely } from 'kysely';
 import type { DataVolume, Heartbeat } from '../../federation/channel-protocol.ts';
@@ -26,7 +28,12 @@ interface Entry {
   row: HubNodeTable;
   startedAt: string | null;
   upSince: Date | null;
+  /** When the node's task poll connection broke without an answer (the process likely died). */
+  lostAt: Date | null;
 }
+
+/** How long after a broken poll connection a node counts as down unless it is heard from again. */
+export const CHANNEL_LOST_GRACE_MS = 3_000;
 
 const EMPTY_VOLUME: DataVolume = { rows: 0, bytes: 0, tables: {} };
 
@@ -46,7 +53,7 @@ export class NodeTracker {
   /** Loads the nodes the hub has seen before (all down until heard from again). */
   async load(): Promise<void> {
     for (const row of await this.#db.selectFrom('hub_nodes').selectAll().execute()) {
-      this.#nodes.set(row.name, { row, startedAt: null, upSince: null });
+      this.#nodes.set(row.name, { row, startedAt: null, upSince: null, lostAt: null });
     }
   }
 
@@ -70,6 +77,7 @@ export class NodeTracker {
       row,
       startedAt: hb.startedAt,
       upSince: wasUp && !restarted ? (prev?.upSince ?? now) : now,
+      lostAt: null,
     });
     const values = { ...row, versions: JSON.stringify(hb.versions), data_volume: JSON.stringify(hb.dataVolume) };
     await this.#db
@@ -101,7 +109,16 @@ export class NodeTracker {
   /** Notes that a node was heard from (e.g. it polled) without a full status report. */
   touch(name: string): void {
     const entry = this.#nodes.get(name);
-    if (entry && entry.row.signed_off_at === null) entry.row = { ...entry.row, last_seen: this.#now() };
+    if (entry && entry.row.signed_off_at === null) {
+      entry.row = { ...entry.row, last_seen: this.#now() };
+      entry.lostAt = null;
+    }
+  }
+
+  /** Notes that a node's task poll connection closed before the hub answered it. */
+  channelLost(name: string): void {
+    const entry = this.#nodes.get(name);
+    if (entry) entry.lostAt = this.#now();
   }
 
   /** True when the node is known and currently up. */
@@ -119,16 +136,16 @@ export class NodeTracker {
   }
 
   #isUp(e: Entry, now: Date): boolean {
-    return (
-      e.row.signed_off_at === null &&
-      e.upSince !== null &&
-      now.getTime() - e.row.last_seen.getTime() <= this.#downAfterMs
-    );
+    if (e.row.signed_off_at !== null || e.upSince === null) return false;
+    if (e.lostAt !== null && now.getTime() - e.lostAt.getTime() >= CHANNEL_LOST_GRACE_MS) return false;
+    return now.getTime() - e.row.last_seen.getTime() <= this.#downAfterMs;
   }
 
   #view(e: Entry, now: Date): NodeView {
     const up = this.#isUp(e, now);
-    const downSince = e.row.signed_off_at ?? new Date(e.row.last_seen.getTime() + this.#downAfterMs);
+    const lostSince = e.lostAt ? new Date(e.lostAt.getTime() + CHANNEL_LOST_GRACE_MS) : null;
+    const silentSince = new Date(e.row.last_seen.getTime() + this.#downAfterMs);
+    const downSince = e.row.signed_off_at ?? (lostSince && lostSince < silentSince ? lostSince : silentSince);
     return {
       name: e.row.name,
       displayName: e.row.display_name,

@@ -25,6 +25,7 @@ export function registerChannelRoutes(
     '/peer/v1/heartbeat',
     {
       config: { peer: ['node'] },
+      logLevel: 'warn',
       schema: {
         tags: ['channel'],
         summary: "A node's status report",
@@ -63,6 +64,7 @@ export function registerChannelRoutes(
     '/peer/v1/tasks',
     {
       config: { peer: ['node'] },
+      logLevel: 'warn',
       schema: {
         tags: ['channel'],
         summary: 'Long poll for tasks',
@@ -70,14 +72,18 @@ export function registerChannelRoutes(
         response: { 200: TaskPollReplySchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const name = request.peer?.name ?? '';
       const { holdMs } = request.query as z.infer<typeof TaskPollQuerySchema>;
       const abort = new AbortController();
-      request.raw.socket.once('close', () => abort.abort());
+      reply.raw.once('close', () => {
+        if (reply.raw.writableFinished) return;
+        abort.abort();
+        deps.tracker.channelLost(name);
+      });
       deps.tracker.touch(name);
       const tasks = await deps.queues.poll(name, Math.min(holdMs ?? deps.pollHoldMs, deps.pollHoldMs), abort.signal);
-      deps.tracker.touch(name);
+      if (!abort.signal.aborted) deps.tracker.touch(name);
       return { tasks };
     },
   );
