@@ -327,7 +327,7 @@ test(`[${TARGET}] the schema option creates the schema and puts it first on the 
   const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(handle.db);
   assert.equal(rows[0]?.s, schema);
   const owner = await sql<{ table_schema: string }>`select table_schema from information_schema.tables
-    where table_name = ${MIGRATIONS_TABLE}`.execute(handle.db);
+    where table_name = ${MIGRATIONS_TABLE} and table_schema in (${schema}, 'public')`.execute(handle.db);
   assert.deepEqual(
     owner.rows.map((r) => r.table_schema),
     [schema],
