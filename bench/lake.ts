@@ -75,9 +75,21 @@ try {
   report(
     `lake write: ${ROWS.toLocaleString()} rows × 6 columns per batch, median of ${RUNS}`,
     [
-      { what: 'Lake.writeBatch (validated, atomic, fsync)', ms: Math.round(lakeMed), rows_per_s: Math.round(ROWS / (lakeMed / 1000)) },
-      { what: 'baseline: DuckDB appender + COPY', ms: Math.round(baseMed), rows_per_s: Math.round(ROWS / (baseMed / 1000)) },
-      { what: `scan count(*) over ${RUNS} batches`, ms: Math.round(scanMs), rows_per_s: Math.round(Number(count?.n ?? 0) / (scanMs / 1000)) },
+      {
+        what: 'Lake.writeBatch (validated, atomic, fsync)',
+        ms: Math.round(lakeMed),
+        rows_per_s: Math.round(ROWS / (lakeMed / 1000)),
+      },
+      {
+        what: 'baseline: DuckDB appender + COPY',
+        ms: Math.round(baseMed),
+        rows_per_s: Math.round(ROWS / (baseMed / 1000)),
+      },
+      {
+        what: `scan count(*) over ${RUNS} batches`,
+        ms: Math.round(scanMs),
+        rows_per_s: Math.round(Number(count?.n ?? 0) / (scanMs / 1000)),
+      },
     ],
     {
       bench: 'lake',

@@ -17,7 +17,8 @@ import { join, resolve } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { z } from 'zod';
 import { isMeridianError, MeridianError } from '../errors/registry.ts';
-import { syncDirectory, withDirLock, writeFileAtomic } from './atomic-file.ts';
+import { fsyncPath, writeFileAtomic } from '../store/index.ts';
+import { withDirLock } from './dir-lock.ts';
 import {
   assertIdentityName,
   assertRole,
@@ -186,11 +187,11 @@ export async function initCa(opts: InitCaOptions): Promise<CaInfo> {
     });
     const index: CaIndex = { version: 1, crlNumber: 1, identities: [] };
     await mkdir(paths.identities, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(paths.key, privateKeyPem(keys.privateKey), 0o600);
-    await writeFileAtomic(paths.crl, await signCrl({ ca: { cert, key: keys.privateKey }, index, now }));
-    await writeFileAtomic(paths.index, indexJson(index));
+    writeFileAtomic(paths.key, privateKeyPem(keys.privateKey), { mode: 0o600 });
+    writeFileAtomic(paths.crl, await signCrl({ ca: { cert, key: keys.privateKey }, index, now }));
+    writeFileAtomic(paths.index, indexJson(index));
     // The certificate is written last: its presence is what makes the CA exist.
-    await writeFileAtomic(paths.cert, cert.toString('pem'));
+    writeFileAtomic(paths.cert, cert.toString('pem'));
   });
   return readCa({ dir });
 }
@@ -314,7 +315,7 @@ export async function issueIdentity(opts: IssueIdentityOptions): Promise<Identit
         [IDENTITY_FILES.signingPub, publicKeyPem(signingKeys.publicKey), 0o644],
         [IDENTITY_FILES.caCert, ca.cert.toString('pem'), 0o644],
       ];
-      for (const [file, content, mode] of files) await writeFileAtomic(join(staging, file), content, mode);
+      for (const [file, content, mode] of files) writeFileAtomic(join(staging, file), content, { mode });
       // A folder without an index entry is left over from a crash before the index was written: replace it.
       await rm(paths.dir, { recursive: true, force: true });
       await rename(staging, paths.dir);
@@ -322,7 +323,7 @@ export async function issueIdentity(opts: IssueIdentityOptions): Promise<Identit
       await rm(staging, { recursive: true, force: true });
       throw e;
     }
-    await syncDirectory(caPaths(dir).identities);
+    fsyncPath(caPaths(dir).identities);
     const record: IdentityRecord = {
       name,
       role,
@@ -339,7 +340,7 @@ export async function issueIdentity(opts: IssueIdentityOptions): Promise<Identit
       revokedAt: null,
     };
     // The index entry is the commit point of an issuance.
-    await writeFileAtomic(caPaths(dir).index, indexJson({ ...index, identities: [...index.identities, record] }));
+    writeFileAtomic(caPaths(dir).index, indexJson({ ...index, identities: [...index.identities, record] }));
     return { ...record, path: paths.dir };
   });
 }
@@ -399,8 +400,8 @@ export async function revokeIdentity(opts: { dir: string; name: string; now?: Da
       identities: index.identities.map((candidate) => (candidate.name === name ? revoked : candidate)),
     };
     // The CRL goes first: a crash in between leaves the peer refused, never a revocation that peers miss.
-    await writeFileAtomic(caPaths(dir).crl, await signCrl({ ca: await loadCaKeys(dir), index: next, now }));
-    await writeFileAtomic(caPaths(dir).index, indexJson(next));
+    writeFileAtomic(caPaths(dir).crl, await signCrl({ ca: await loadCaKeys(dir), index: next, now }));
+    writeFileAtomic(caPaths(dir).index, indexJson(next));
     return { ...revoked, path: identityPaths(dir, name).dir };
   });
 }
@@ -413,8 +414,8 @@ export async function renewCrl(opts: { dir: string; now?: Date }): Promise<CaInf
   await withDirLock(dir, async () => {
     const index = await readIndex(dir);
     const next: CaIndex = { ...index, crlNumber: index.crlNumber + 1 };
-    await writeFileAtomic(caPaths(dir).crl, await signCrl({ ca: await loadCaKeys(dir), index: next, now }));
-    await writeFileAtomic(caPaths(dir).index, indexJson(next));
+    writeFileAtomic(caPaths(dir).crl, await signCrl({ ca: await loadCaKeys(dir), index: next, now }));
+    writeFileAtomic(caPaths(dir).index, indexJson(next));
   });
   return readCa({ dir });
 }

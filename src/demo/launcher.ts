@@ -11,7 +11,7 @@ import { ensureCa, ensureIdentity, httpsRequestJson, loadTlsMaterial } from '../
 import { type HomeLayout, homeLayout } from '../cli/home.ts';
 import { MeridianError } from '../errors/registry.ts';
 import type { NodeView } from '../hub/nodes/node-tracker.ts';
-import { writeFileAtomic } from '../store/atomic-file.ts';
+import { writeFileAtomic } from '../store/index.ts';
 import { DEMO_ACCOUNTS, DEMO_HOSPITALS, DEMO_PASSWORD } from './consortium.ts';
 
 /** Options of {@link runDemo} (the CLI flags of `meridian demo`). */

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fsyncPath } from './durable-fs.ts';
 
 /** Writes `data` to `file` so that a reader (or a crash) sees either the old or the new content, never half. */
 export function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): void {
@@ -21,10 +22,5 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, opts: {
   }
   closeSync(fd);
   renameSync(tmp, file);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  fsyncPath(dir);
 }

@@ -1,6 +1,7 @@
 /** The store's public API: the operational database (PGlite | PostgreSQL, migrations) and the Parquet lake. */
 export { writeFileAtomic } from './atomic-file.ts';
 export { type Database, type DatabaseDialect, dropSchema, type OpenDatabaseOptions, openDatabase } from './db.ts';
+export { fsyncPath } from './durable-fs.ts';
 export {
   BATCH_ID,
   LAKE_NAME,

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { MeridianError } from '../../errors/registry.ts';
-import { writeFileAtomic } from '../../store/atomic-file.ts';
+import { writeFileAtomic } from '../../store/index.ts';
 import type { Role } from './roles.ts';
 import type { PublicUser } from './users.ts';
 

@@ -1,10 +1,6 @@
-/**
- * Crash-safe file primitives for the CA directory: atomic writes (temp file in the same directory, fsync,
- * rename, fsync of the directory) and a bounded lock file that serializes changes across processes.
- */
-import { randomUUID } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+/** A bounded lock file that serializes changes to a CA directory across processes. */
+import { open, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MeridianError } from '../errors/registry.ts';
 
@@ -14,39 +10,6 @@ const LOCK_WAIT_MS_MAX = 10_000;
 const LOCK_STALE_MS = 60_000;
 /** Pause between attempts to take the lock. */
 const LOCK_RETRY_MS = 25;
-
-/** Writes `data` to `path` so that readers see the old or the new content, never a mix or a partial file. */
-export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
-  const handle = await open(temp, 'wx', mode);
-  try {
-    await handle.chmod(mode);
-    await handle.writeFile(data, 'utf8');
-    await handle.sync();
-  } catch (e) {
-    await handle.close();
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await handle.close();
-  try {
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await syncDirectory(dirname(path));
-}
-
-/** Flushes a directory's entries (after a rename or create) to disk. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Runs `fn` while holding `<dir>/.lock`, so two processes never change the same CA at once. */
 export async function withDirLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
