@@ -263,3 +263,39 @@ test('status names an unreachable hub clearly', async () => {
   assert.equal(res.code, 1);
   assert.match(res.stderr, /hub not reachable at https:\/\/127\.0\.0\.1:\d+.*\[MER_HUB_UNREACHABLE\]/s);
 });
+
+test("a node's peer port serves other institutions over mutual TLS and refuses callers without a certificate", async () => {
+  await waitUntil('node up', 30_000, async () => ((await nodeState()) === 'up' ? true : undefined));
+  const info = await httpsRequestJson({
+    url: `https://127.0.0.1:${ports.node}/peer/v1/info`,
+    method: 'GET',
+    tls: hubTls,
+    timeoutMs: 5_000,
+  });
+  assert.equal(info.status, 200);
+  assert.equal((info.body as { name: string }).name, 'hospital-a');
+  const anonymous = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = https.request(
+      `https://127.0.0.1:${ports.node}/peer/v1/info`,
+      { ca: hubTls.ca, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(anonymous.status, 401);
+  assert.equal(JSON.parse(anonymous.body).error.code, 'MER_TLS_CLIENT_CERT_REQUIRED');
+  const health = await httpsRequestJson({
+    url: `https://127.0.0.1:${ports.node}/ready`,
+    method: 'GET',
+    tls: hubTls,
+    timeoutMs: 5_000,
+  });
+  assert.deepEqual(health.body, { status: 'ready', checks: { database: true, lake: true } });
+});
