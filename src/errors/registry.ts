@@ -22,6 +22,7 @@ export const ERROR_REGISTRY = {
   MER_AUTH_TOKEN_INVALID: { status: 401, title: 'The session token is malformed or its signature does not verify' },
   MER_AUTH_FORBIDDEN: { status: 403, title: "The user's role is not allowed on this route" },
   MER_AUTH_USER_DISABLED: { status: 403, title: 'The account is disabled' },
+  MER_AUTH_LOCKED: { status: 429, title: 'Too many failed logins for this account; try again later' },
   MER_AUTH_PROVIDER_UNAVAILABLE: { status: 501, title: 'The requested login provider is not configured' },
   MER_USER_EXISTS: { status: 409, title: 'A user with this name already exists' },
   MER_USER_INVALID: { status: 400, title: 'A user field (name, role, hospital, password) is not allowed' },

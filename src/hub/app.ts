@@ -16,6 +16,7 @@ import { installPeerGuard } from '../http/peer-guard.ts';
 import type { RouteAccess } from '../http/route-config.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { installRoleGuard } from './auth/guard.ts';
+import { LoginThrottle } from './auth/login-throttle.ts';
 import { LocalPasswordProvider, type LoginProvider } from './auth/providers.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { SessionIssuer } from './auth/sessions.ts';
@@ -78,7 +79,7 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
     notFound: portalFallback(opts.portalDir),
   });
   installRoleGuard(userApp, { sessions, users, audit, routes: routes.user });
-  registerAuthRoutes(userApp, { providers, sessions, users, audit });
+  registerAuthRoutes(userApp, { providers, sessions, users, audit, throttle: new LoginThrottle({ now }) });
   registerNodeApiRoutes(userApp, { tracker, hubName, now });
   await registerPortal(userApp, opts.portalDir);
 

@@ -218,3 +218,18 @@ test('OpenAPI is served at /docs, health and readiness answer', async () => {
   assert.equal((await hub.userApp.inject({ url: '/health' })).json().status, 'ok');
   assert.equal((await hub.userApp.inject({ url: '/ready' })).statusCode, 200);
 });
+
+test('five failed logins lock the account for 15 minutes, even for the right password', async () => {
+  await hub.users.create({ username: 'target', displayName: 'T', role: 'ethics', password: PASSWORD });
+  for (let i = 0; i < 5; i++) assert.equal((await login('target', `wrong-password-${i}`)).statusCode, 401);
+  const locked = await login('target');
+  assert.equal(locked.statusCode, 429);
+  assert.equal(locked.json().error.code, 'MER_AUTH_LOCKED');
+  assert.equal(typeof locked.json().error.details.retryAfterSec, 'number');
+  assert.equal((await login('admin')).statusCode, 200, 'other accounts are not affected');
+  const saved = clock;
+  clock = new Date(clock.getTime() + 15 * 60_000 + 1);
+  const after = await login('target');
+  clock = saved;
+  assert.equal(after.statusCode, 200);
+});

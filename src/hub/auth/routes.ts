@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { MeridianError } from '../../errors/registry.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 import type { LoginProvider } from './providers.ts';
 import { ROLES } from './roles.ts';
 import type { SessionIssuer } from './sessions.ts';
@@ -25,7 +26,13 @@ const UserView = z.object({
 /** Registers the auth and account routes. */
 export function registerAuthRoutes(
   app: FastifyInstance,
-  deps: { providers: LoginProvider[]; sessions: SessionIssuer; users: UserStore; audit: AuditLog },
+  deps: {
+    providers: LoginProvider[];
+    sessions: SessionIssuer;
+    users: UserStore;
+    audit: AuditLog;
+    throttle: LoginThrottle;
+  },
 ): void {
   app.get(
     '/api/auth/providers',
@@ -53,8 +60,25 @@ export function registerAuthRoutes(
           `login provider "${providerId}" is not configured for passwords`,
         );
       }
+      const lockedMs = deps.throttle.lockedForMs(body.username);
+      if (lockedMs > 0) {
+        await deps.audit.record({
+          actor: body.username,
+          action: 'login',
+          outcome: 'refused',
+          detail: { provider: providerId, code: 'MER_AUTH_LOCKED' },
+        });
+        throw new MeridianError(
+          'MER_AUTH_LOCKED',
+          `too many failed logins for "${body.username}"; try again in ${Math.ceil(lockedMs / 60_000)} min`,
+          {
+            retryAfterSec: Math.ceil(lockedMs / 1000),
+          },
+        );
+      }
       try {
         const user = await provider.authenticate({ username: body.username, password: body.password });
+        deps.throttle.succeed(body.username);
         const { token, expiresAt } = await deps.sessions.issue(user);
         await deps.audit.record({
           actor: user.username,
@@ -65,11 +89,13 @@ export function registerAuthRoutes(
         });
         return { token, expiresAt: expiresAt.toISOString(), user };
       } catch (e) {
+        const locked =
+          e instanceof MeridianError && e.code === 'MER_AUTH_BAD_CREDENTIALS' && deps.throttle.fail(body.username);
         await deps.audit.record({
           actor: body.username,
           action: 'login',
           outcome: 'refused',
-          detail: { provider: providerId, code: e instanceof MeridianError ? e.code : 'MER_INTERNAL' },
+          detail: { provider: providerId, code: e instanceof MeridianError ? e.code : 'MER_INTERNAL', locked },
         });
         throw e;
       }
