@@ -54,6 +54,7 @@ export const ERROR_REGISTRY = {
   MER_TASK_UNKNOWN: { status: 404, title: 'No pending task with this id for this node' },
   MER_TASK_KIND_UNKNOWN: { status: 400, title: 'The node has no handler for this task kind' },
   MER_HUB_UNREACHABLE: { status: 503, title: 'The hub cannot be reached' },
+  MER_PIPELINE_FILE_UNREADABLE: { status: 400, title: 'A file to load cannot be read or copied into the ODS' },
   MER_CLI_USAGE: { status: 400, title: 'A command-line argument is missing or not allowed' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
