@@ -38,14 +38,13 @@ function lastSeenText(t: Translate, lastSeen: string | null, nowMs: number): str
   return t(`time.ago.${unit}`, { n });
 }
 
-/** How many tables a node holds, whichever shape the hub sent. */
+/** How many tables a node holds. */
 function tableCount(tables: NodeInfo['dataVolume']['tables']): number {
-  return typeof tables === 'number' ? tables : Object.keys(tables).length;
+  return Object.keys(tables).length;
 }
 
-/** The largest tables of a node, one per line, for the data-volume tooltip (null when only a count is known). */
+/** The largest tables of a node, one per line, for the data-volume tooltip (null when it holds none). */
 function tableBreakdown(t: Translate, lang: Lang, tables: NodeInfo['dataVolume']['tables']) {
-  if (typeof tables === 'number') return null;
   const largest = Object.entries(tables)
     .sort(([, a], [, b]) => b.rows - a.rows)
     .slice(0, TABLE_TOOLTIP_MAX);
