@@ -37,6 +37,22 @@ const common = {
   shutdownTimeoutMs: int(100, 120_000).default(10_000),
 };
 
+/** One OpenID Connect identity provider the hub offers for login (hub.oidc[]). */
+export const OidcProviderConfigSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,31}$/, 'lowercase letters, digits and dashes, 2–32 characters'),
+  displayName: z.string().min(1).max(100),
+  issuer: z.url({ error: 'the issuer URL (its /.well-known/openid-configuration must answer)' }),
+  clientId: z.string().min(1).max(200),
+  clientSecret: z.string().min(1).max(500).optional(),
+  scopes: z
+    .array(z.string().regex(/^[\w.:-]+$/))
+    .max(20)
+    .default(['openid', 'profile']),
+});
+
+/** A configured OIDC provider. */
+export type OidcProviderConfig = z.infer<typeof OidcProviderConfigSchema>;
+
 /** The hub: portal + API for people (HTTP), and the institution port (HTTPS, mutual TLS) for nodes. */
 export const HubConfigSchema = z.strictObject({
   role: z.literal('hub'),
@@ -56,6 +72,10 @@ export const HubConfigSchema = z.strictObject({
       nodeDownAfterMs: int(1_000, 600_000).default(5_000),
       /** Longest a node's task poll is held open. */
       pollHoldMs: int(100, 60_000).default(20_000),
+      /** Address browsers reach the portal at (for login redirects); taken from the request when absent. */
+      publicUrl: z.url().optional(),
+      /** OpenID Connect providers offered on the login page, besides local passwords. */
+      oidc: z.array(OidcProviderConfigSchema).max(10).default([]),
     })
     .prefault({}),
 });

@@ -23,6 +23,10 @@ export const ERROR_REGISTRY = {
   MER_AUTH_FORBIDDEN: { status: 403, title: "The user's role is not allowed on this route" },
   MER_AUTH_USER_DISABLED: { status: 403, title: 'The account is disabled' },
   MER_AUTH_LOCKED: { status: 429, title: 'Too many failed logins for this account; try again later' },
+  MER_AUTH_STATE_INVALID: {
+    status: 400,
+    title: 'The login attempt is unknown, expired or was already used; start again',
+  },
   MER_AUTH_PROVIDER_UNAVAILABLE: { status: 501, title: 'The requested login provider is not configured' },
   MER_USER_EXISTS: { status: 409, title: 'A user with this name already exists' },
   MER_USER_INVALID: { status: 400, title: 'A user field (name, role, hospital, password) is not allowed' },
@@ -56,6 +60,54 @@ export const ERROR_REGISTRY = {
   MER_HUB_UNREACHABLE: { status: 503, title: 'The hub cannot be reached' },
   MER_PIPELINE_FILE_UNREADABLE: { status: 400, title: 'A file to load cannot be read or copied into the ODS' },
   MER_CLI_USAGE: { status: 400, title: 'A command-line argument is missing or not allowed' },
+  MER_SOURCE_UNREADABLE: { status: 400, title: 'A source file does not exist, is a directory, or cannot be read' },
+  MER_SOURCE_EMPTY: { status: 400, title: 'A source file is empty: no bytes, no header row, or no content' },
+  MER_SOURCE_FORMAT: {
+    status: 415,
+    title: 'A source file is not in the format it was read as (or no format could be detected)',
+  },
+  MER_SOURCE_ENCODING: {
+    status: 422,
+    title: "A text file's encoding is not UTF-8, GBK or GB18030, or differs from the declared one",
+  },
+  MER_SOURCE_OMOP_TABLE: {
+    status: 422,
+    title: 'An OMOP file is not a known CDM v5.4 table or lacks one of its required columns',
+  },
+  MER_SOURCE_OPTION: { status: 400, title: 'A source reader option or an HL7 path is not allowed' },
+  MER_SOURCE_MLLP_LISTEN: { status: 500, title: 'The MLLP listener cannot listen on the given host and port' },
+  MER_LEDGER_INVALID_JSON: {
+    status: 400,
+    title: 'A value cannot be canonical JSON (RFC 8785): non-finite, undefined, cycle, lone surrogate, too deep',
+  },
+  MER_LEDGER_INDEX_OUT_OF_RANGE: { status: 404, title: 'No transaction or entry at this index of the block or batch' },
+  MER_LEDGER_BAD_KEY: { status: 400, title: 'A ledger key is not an Ed25519 key in a form the ledger reads' },
+  MER_LEDGER_MALFORMED_TX: { status: 400, title: 'A ledger transaction lacks a field or has a value not allowed' },
+  MER_LEDGER_TX_TOO_LARGE: { status: 413, title: "A ledger transaction's canonical body exceeds the size limit" },
+  MER_LEDGER_MALFORMED_BLOCK: { status: 400, title: 'A block header or commit certificate is not well formed' },
+  MER_LEDGER_MALFORMED_VALIDATOR_SET: {
+    status: 400,
+    title: 'A validator set is not well formed: unsorted, duplicate names or keys, empty or too large',
+  },
+  MER_LEDGER_MALFORMED_RECEIPT: { status: 400, title: 'A ledger receipt is not well formed' },
+  MER_LEDGER_BAD_SIGNATURE: {
+    status: 400,
+    title: 'A ledger signature does not verify (wrong key, wrong purpose, altered data or forged)',
+  },
+  MER_LEDGER_DUPLICATE_SIGNATURE: { status: 400, title: 'A validator signed a commit certificate more than once' },
+  MER_LEDGER_UNKNOWN_SIGNER: { status: 400, title: 'A signer is not in the validator set, or has no known key' },
+  MER_LEDGER_INSUFFICIENT_SIGNATURES: {
+    status: 400,
+    title: 'A commit certificate has signatures from no more than two thirds of the validators',
+  },
+  MER_LEDGER_BAD_PROOF: { status: 400, title: 'A Merkle inclusion or consistency proof does not verify' },
+  MER_LEDGER_VALIDATOR_SET_MISMATCH: { status: 400, title: 'A block header names another validator set' },
+  MER_LEDGER_UNTRUSTED_VALIDATOR_SET: {
+    status: 400,
+    title: 'The validator set is not trusted and no chain of certified changes leads to it from a trusted one',
+  },
+  MER_LEDGER_BAD_VALIDATOR_SET_CHAIN: { status: 400, title: 'A chain of validator-set changes is broken' },
+  MER_LEDGER_WRONG_CHAIN: { status: 400, title: 'A transaction or validator set belongs to another ledger (chain id)' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

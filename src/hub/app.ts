@@ -17,6 +17,7 @@ import type { RouteAccess } from '../http/route-config.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { installRoleGuard } from './auth/guard.ts';
 import { LoginThrottle } from './auth/login-throttle.ts';
+import { OidcLoginProvider, OidcStateStore } from './auth/oidc.ts';
 import { LocalPasswordProvider, type LoginProvider } from './auth/providers.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { SessionIssuer } from './auth/sessions.ts';
@@ -35,8 +36,6 @@ export interface HubAppOptions {
   /** Built portal directory (web/dist); the portal routes say plainly when it is missing. */
   portalDir?: string | undefined;
   logger?: Logger;
-  /** Extra login providers (e.g. OIDC) besides the local password one. */
-  providers?: LoginProvider[];
   now?: () => Date;
 }
 
@@ -64,7 +63,10 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
   const tracker = new NodeTracker({ db: opts.db, downAfterMs: opts.config.hub.nodeDownAfterMs, now });
   await tracker.load();
   const queues = new TaskQueues({ now });
-  const providers: LoginProvider[] = [new LocalPasswordProvider(users), ...(opts.providers ?? [])];
+  const providers: LoginProvider[] = [
+    new LocalPasswordProvider(users),
+    ...opts.config.hub.oidc.map((config) => new OidcLoginProvider({ config, users, now })),
+  ];
   const routes = { user: [] as RouteAccess[], peer: [] as RouteAccess[] };
   const dbReady = async () => {
     await opts.db.selectFrom('hub_users').select('id').limit(1).execute();
@@ -79,7 +81,15 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
     notFound: portalFallback(opts.portalDir),
   });
   installRoleGuard(userApp, { sessions, users, audit, routes: routes.user });
-  registerAuthRoutes(userApp, { providers, sessions, users, audit, throttle: new LoginThrottle({ now }) });
+  registerAuthRoutes(userApp, {
+    providers,
+    sessions,
+    users,
+    audit,
+    throttle: new LoginThrottle({ now }),
+    oidcStates: new OidcStateStore({ now }),
+    publicUrl: opts.config.hub.publicUrl,
+  });
   registerNodeApiRoutes(userApp, { tracker, hubName, now });
   await registerPortal(userApp, opts.portalDir);
 

@@ -19,10 +19,12 @@ export interface PasswordLoginProvider {
 export interface RedirectLoginProvider {
   readonly id: string;
   readonly kind: 'redirect';
-  /** The authorization URL to send the browser to, bound to `state` and `nonce`. */
-  authorizationUrl(input: { state: string; nonce: string; redirectUri: string }): Promise<URL>;
+  /** Name shown on the login button. */
+  readonly displayName: string;
+  /** The authorization URL to send the browser to, bound to `state`, `nonce` and the PKCE challenge. */
+  authorizationUrl(input: { state: string; nonce: string; redirectUri: string; codeChallenge: string }): Promise<URL>;
   /** Exchanges the callback's code, verifies the ID token (issuer, audience, nonce, signature) and finds the user. */
-  callback(input: { code: string; nonce: string; redirectUri: string }): Promise<PublicUser>;
+  callback(input: { code: string; nonce: string; redirectUri: string; codeVerifier: string }): Promise<PublicUser>;
 }
 
 /** Any login provider. */

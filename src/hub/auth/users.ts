@@ -32,7 +32,14 @@ export const NewUserSchema = z
     password: z
       .string()
       .min(PASSWORD_LENGTH_MIN, `at least ${PASSWORD_LENGTH_MIN} characters`)
-      .max(PASSWORD_LENGTH_MAX),
+      .max(PASSWORD_LENGTH_MAX)
+      .optional(),
+    /** Links the account to an identity at an OIDC provider (issuer URL + subject). */
+    oidc: z.strictObject({ issuer: z.url(), subject: z.string().min(1).max(255) }).optional(),
+  })
+  .refine((u) => u.password !== undefined || u.oidc !== undefined, {
+    message: 'give a password, an OIDC identity (oidc.issuer + oidc.subject), or both',
+    path: ['password'],
   })
   .refine((u) => !HOSPITAL_BOUND_ROLES.has(u.role) || u.hospital !== null, {
     message: 'this role is bound to one hospital: give its node name',
@@ -79,9 +86,9 @@ export class UserStore {
       display_name: u.displayName,
       role: u.role,
       hospital: u.hospital,
-      password_hash: await hashPassword(u.password),
-      oidc_issuer: null,
-      oidc_subject: null,
+      password_hash: u.password === undefined ? null : await hashPassword(u.password),
+      oidc_issuer: u.oidc?.issuer.replace(/\/$/, '') ?? null,
+      oidc_subject: u.oidc?.subject ?? null,
       disabled: false,
     };
     const inserted = await this.#db

@@ -46,6 +46,8 @@ const en = {
   'login.submit': 'Log in',
   'login.failed': 'Login failed',
   'login.sessionEnded': 'Your session has ended',
+  'login.with': 'Log in with {name}',
+  'login.or': 'or',
 
   'header.hubUser': 'Regional hub',
   'header.userMenu': 'Account',
@@ -169,6 +171,8 @@ const zhCN: Messages = {
   'login.submit': '登录',
   'login.failed': '登录失败',
   'login.sessionEnded': '登录会话已结束',
+  'login.with': '使用{name}登录',
+  'login.or': '或',
 
   'header.hubUser': '区域平台',
   'header.userMenu': '账户',

@@ -1,11 +1,12 @@
 /**
- * The login page: username and password against `POST /api/auth/login`, the server's error shown as it came
- * (translated headline + the server's message and code), the reason a previous session ended, and the
- * language switch. A signed-in user who lands here is sent on to their start page.
+ * The login page: username and password against `POST /api/auth/login`, or a button per identity provider
+ * (OpenID Connect: the hub redirects there and back, then returns here with `#token=…` or `#error=…` in the
+ * URL fragment). The server's error is shown as it came (translated headline + message and code), as is the
+ * reason a previous session ended. A signed-in user who lands here is sent on to their start page.
  */
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Form, Input, Typography, theme } from 'antd';
-import { useState } from 'react';
+import { Alert, Button, Card, Divider, Form, Input, Typography, theme } from 'antd';
+import { useEffect, useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
 import { ApiError, isApiError } from '../api.ts';
 import { ErrorDetail, errorHeadline } from '../components/error-text.tsx';
@@ -19,21 +20,66 @@ interface LoginForm {
   password: string;
 }
 
+interface RedirectProvider {
+  id: string;
+  kind: 'redirect';
+  displayName: string;
+}
+
+/** A portal path worth returning to, or null. */
+function safePath(path: string | null | undefined): string | null {
+  return typeof path === 'string' && /^\/[^/\\]/.test(path) && path !== '/login' ? path : null;
+}
+
+/** The hub route that starts a login at an identity provider, returning to `returnTo` afterwards. */
+function oidcStartHref(provider: string, returnTo: string | null): string {
+  const start = `/api/auth/oidc/${encodeURIComponent(provider)}/start`;
+  return returnTo ? `${start}?${new URLSearchParams({ returnTo })}` : start;
+}
+
 /** Where the guard sent the user from, if anywhere worth returning to. */
 function returnPathOf(state: unknown): string | null {
   const from = (state as { from?: unknown } | null)?.from;
-  return typeof from === 'string' && from.startsWith('/') && from !== '/' && from !== '/login' ? from : null;
+  return typeof from === 'string' && from !== '/' ? safePath(from) : null;
 }
 
 /** The full-screen login form. */
 export function LoginPage() {
   const t = useT();
   const { token } = theme.useToken();
-  const { state, login } = useSession();
+  const { state, api, login, adoptToken } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
   const [error, setError] = useState<ApiError | null>(null);
   const [submitting, setSubmitting] = useState(false);
+  const [providers, setProviders] = useState<RedirectProvider[]>([]);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api
+      .request<{ providers: (RedirectProvider | { id: string; kind: 'password' })[] }>('/api/auth/providers', {
+        signal: controller.signal,
+      })
+      .then((body) => setProviders(body.providers.filter((p): p is RedirectProvider => p.kind === 'redirect')))
+      .catch(() => setProviders([]));
+    return () => controller.abort();
+  }, [api]);
+
+  useEffect(() => {
+    const fragment = new URLSearchParams(window.location.hash.slice(1));
+    const returned = fragment.get('token');
+    const failed = fragment.get('error');
+    if (!returned && !failed) return;
+    window.history.replaceState(null, '', '/login');
+    if (failed) {
+      setError(new ApiError(failed, fragment.get('message') ?? failed, 401));
+      return;
+    }
+    adoptToken(returned as string).then(
+      (user) => void navigate(safePath(fragment.get('returnTo')) ?? homePathFor(user.role), { replace: true }),
+      (e: unknown) => setError(isApiError(e) ? e : new ApiError('MER_INTERNAL', String(e), 0)),
+    );
+  }, [adoptToken, navigate]);
 
   if (state.status === 'signed-in') {
     return <Navigate to={returnPathOf(location.state) ?? homePathFor(state.user.role)} replace />;
@@ -116,6 +162,19 @@ export function LoginPage() {
             {t('login.submit')}
           </Button>
         </Form>
+        {providers.length > 0 ? <Divider plain>{t('login.or')}</Divider> : null}
+        {providers.map((p) => (
+          <Button
+            key={p.id}
+            data-testid={`login-oidc-${p.id}`}
+            block
+            size="large"
+            style={{ marginBottom: 8 }}
+            href={oidcStartHref(p.id, returnPathOf(location.state))}
+          >
+            {t('login.with', { name: p.displayName })}
+          </Button>
+        ))}
       </Card>
       <Typography.Text type="secondary" style={{ marginTop: 24, fontSize: 12 }}>
         {t('app.auditNotice')}

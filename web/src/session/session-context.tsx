@@ -27,6 +27,8 @@ export interface Session {
   state: SessionState;
   api: ApiClient;
   login: (username: string, password: string) => Promise<User>;
+  /** Takes a session token issued by an identity-provider login (from the callback's URL fragment). */
+  adoptToken: (token: string) => Promise<User>;
   logout: () => void;
 }
 
@@ -106,13 +108,24 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [api],
   );
 
+  const adoptToken = useCallback(
+    async (token: string) => {
+      tokenRef.current = token;
+      writeToken(token);
+      const { user } = await api.request<MeResponse>('/api/auth/me');
+      setState({ status: 'signed-in', user });
+      return user;
+    },
+    [api],
+  );
+
   const logout = useCallback(() => {
     tokenRef.current = null;
     writeToken(null);
     setState({ status: 'anonymous', notice: null, loggedOut: true });
   }, []);
 
-  const value = useMemo(() => ({ state, api, login, logout }), [state, api, login, logout]);
+  const value = useMemo(() => ({ state, api, login, adoptToken, logout }), [state, api, login, adoptToken, logout]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
