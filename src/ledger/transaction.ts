@@ -1,0 +1,164 @@
+/**
+ * The signed transaction envelope `{ body, signature }`. The body names the ledger (chain id), the kind of
+ * action, the submitting institution, a nonce and a JSON payload, and, for a user's action, the user's id and
+ * role; the signature is Ed25519 by the institution's CA-issued signing key over the body's RFC 8785 bytes
+ * under the `tx` purpose (SPEC.md I7–I10). Replay protection belongs to the contracts, keyed by
+ * {@link txDedupKey}.
+ */
+import { z } from 'zod';
+import { MeridianError } from '../errors/registry.ts';
+import { canonicalBytes, type JsonObject } from './canonical-json.ts';
+import { domainHash, toHex } from './hash.ts';
+import { leafHash } from './merkle.ts';
+import {
+  type PrivateKeyInput,
+  type PublicKeyInput,
+  SIGNATURE_HEX_PATTERN,
+  type SigningPurpose,
+  signForPurpose,
+  verifyForPurpose,
+} from './signing.ts';
+import { ChainIdSchema, InstitutionNameSchema } from './validator-set.ts';
+
+/** The largest canonical body, in bytes: the ledger holds hashes and index data, never clinical content. */
+export const TX_BODY_BYTES_MAX = 65_536;
+
+/** A nonce: 16 bytes in lowercase hex, fresh per transaction, so identical actions stay distinct. */
+export const TX_NONCE_PATTERN = /^[0-9a-f]{32}$/;
+
+/** A transaction kind: lowercase words joined by dots or dashes, e.g. `notarize.batch`, at most 64 characters. */
+export const TX_KIND_PATTERN = /^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$/;
+
+/** A user's role inside a signed body: a lowercase word such as `researcher` or `ethics`. */
+export const USER_ROLE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** The signing purpose of every transaction signature. */
+export const TX_PURPOSE: SigningPurpose = 'tx';
+
+const USER_ID_PATTERN = /^[^\p{Cc}]{1,128}$/u;
+
+/** Zod schema of the user acting through a transaction. */
+export const TxUserSchema = z.strictObject({
+  id: z.string().regex(USER_ID_PATTERN, 'a user id is 1–128 characters without control characters'),
+  role: z.string().regex(USER_ROLE_PATTERN, 'a user role is a lowercase word of at most 32 characters'),
+});
+
+const bodyShape = z.strictObject({
+  chainId: ChainIdSchema,
+  kind: z.string().max(64, 'a kind is at most 64 characters').regex(TX_KIND_PATTERN, 'a kind is like notarize.batch'),
+  institution: InstitutionNameSchema,
+  nonce: z.string().regex(TX_NONCE_PATTERN, 'a nonce is 32 lowercase hex characters (16 bytes)'),
+  payload: z.record(z.string(), z.unknown()),
+  user: TxUserSchema.optional(),
+});
+
+const SIZE_MESSAGE = `the canonical body exceeds ${TX_BODY_BYTES_MAX} bytes`;
+
+/** Zod schema of a transaction body: strict keys, I-JSON payload, canonical size at most {@link TX_BODY_BYTES_MAX}. */
+export const TxBodySchema = bodyShape.superRefine((body, ctx) => {
+  let bytes: number;
+  try {
+    bytes = canonicalBytes(body).length;
+  } catch (e) {
+    const reason = e instanceof MeridianError ? String(e.details?.reason ?? e.message) : 'not JSON';
+    ctx.addIssue({ code: 'custom', path: ['payload'], message: `the payload is not canonical JSON: ${reason}` });
+    return;
+  }
+  if (bytes > TX_BODY_BYTES_MAX) ctx.addIssue({ code: 'custom', path: [], message: SIZE_MESSAGE, params: { bytes } });
+});
+
+/** Zod schema of a signed transaction envelope. */
+export const SignedTransactionSchema = z.strictObject({
+  body: TxBodySchema,
+  signature: z.string().regex(SIGNATURE_HEX_PATTERN, 'a signature is 128 lowercase hex characters (Ed25519)'),
+});
+
+/** The user acting through a transaction. */
+export interface TxUser {
+  id: string;
+  role: string;
+}
+
+/** What an institution signs. */
+export interface TxBody {
+  chainId: string;
+  kind: string;
+  institution: string;
+  nonce: string;
+  payload: JsonObject;
+  user?: TxUser;
+}
+
+/** A transaction body with the institution's signature. */
+export interface SignedTransaction {
+  body: TxBody;
+  signature: string;
+}
+
+function refusal(error: z.ZodError, what: string, prefix: readonly (string | number)[]): MeridianError {
+  const issue = error.issues[0];
+  const path = [...prefix, ...(issue?.path ?? [])].map(String).join('.');
+  const message = issue?.message ?? 'invalid';
+  if (message === SIZE_MESSAGE) {
+    return new MeridianError('MER_LEDGER_TX_TOO_LARGE', `${what}: ${message}`, { limitBytes: TX_BODY_BYTES_MAX });
+  }
+  return new MeridianError('MER_LEDGER_MALFORMED_TX', `${what} is not valid at ${path || 'top level'}: ${message}`, {
+    path,
+    issues: error.issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+  });
+}
+
+/** Checks a transaction body; MER_LEDGER_MALFORMED_TX naming the first bad field, or MER_LEDGER_TX_TOO_LARGE. */
+export function parseTxBody(input: unknown): TxBody {
+  const parsed = TxBodySchema.safeParse(input);
+  if (!parsed.success) throw refusal(parsed.error, 'transaction body', []);
+  // The input itself (not Zod's copy) is returned: it is what was checked to canonicalize.
+  return input as TxBody;
+}
+
+/** Checks a signed transaction's shape and size (not its signature); the same errors as {@link parseTxBody}. */
+export function parseSignedTransaction(input: unknown): SignedTransaction {
+  const parsed = SignedTransactionSchema.safeParse(input);
+  if (!parsed.success) throw refusal(parsed.error, 'transaction', []);
+  return input as SignedTransaction;
+}
+
+/** Signs a body (checked first) with the institution's Ed25519 key under the `tx` purpose. */
+export function signTransaction(body: TxBody, privateKey: PrivateKeyInput): SignedTransaction {
+  const checked = parseTxBody(body);
+  return {
+    body: checked,
+    signature: signForPurpose({ purpose: TX_PURPOSE, payload: canonicalBytes(checked), privateKey }),
+  };
+}
+
+/** True iff the signature is the `tx`-purpose Ed25519 signature of `publicKey` over the canonical body. */
+export function verifyTransaction(tx: SignedTransaction, publicKey: PublicKeyInput): boolean {
+  let payload: Buffer;
+  try {
+    payload = canonicalBytes(tx.body);
+  } catch {
+    return false;
+  }
+  return verifyForPurpose({ purpose: TX_PURPOSE, payload, signature: tx.signature, publicKey });
+}
+
+/** The hash (hex) of the body alone: what was asked, independent of who signed it how. */
+export function txContentHash(body: TxBody): string {
+  return toHex(domainHash('tx-body', body));
+}
+
+/** The hash (hex) of the whole signed envelope: the transaction's id in blocks and receipts. */
+export function txHash(tx: SignedTransaction): string {
+  return toHex(domainHash('tx', tx));
+}
+
+/** The RFC 9162 leaf hash of a transaction in its block's tree: H(0x00 || txHash bytes). */
+export function txLeafHash(tx: SignedTransaction): Buffer {
+  return leafHash(domainHash('tx', tx));
+}
+
+/** The key under which the ledger refuses a repeated transaction: institution, purpose and content hash. */
+export function txDedupKey(tx: SignedTransaction): string {
+  return `${tx.body.institution}/${TX_PURPOSE}/${txContentHash(tx.body)}`;
+}
