@@ -58,8 +58,13 @@ export const ERROR_REGISTRY = {
   MER_TASK_UNKNOWN: { status: 404, title: 'No pending task with this id for this node' },
   MER_TASK_KIND_UNKNOWN: { status: 400, title: 'The node has no handler for this task kind' },
   MER_HUB_UNREACHABLE: { status: 503, title: 'The hub cannot be reached' },
-  MER_PIPELINE_FILE_UNREADABLE: { status: 400, title: 'A file to load cannot be read or copied into the ODS' },
+  MER_PIPELINE_NOTARY_CORRUPT: { status: 500, title: 'The local notarization log is damaged before its last record' },
   MER_CLI_USAGE: { status: 400, title: 'A command-line argument is missing or not allowed' },
+  MER_DEMO_INVALID_OPTION: {
+    status: 400,
+    title: 'A demo data generator option is not allowed (hospitals, patients, seed, dates, overlap, chunk size)',
+  },
+  MER_DEMO_OUTPUT_EXISTS: { status: 409, title: 'The demo data output directory is not empty; pass overwrite to replace' },
   MER_SOURCE_UNREADABLE: { status: 400, title: 'A source file does not exist, is a directory, or cannot be read' },
   MER_SOURCE_EMPTY: { status: 400, title: 'A source file is empty: no bytes, no header row, or no content' },
   MER_SOURCE_FORMAT: {

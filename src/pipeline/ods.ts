@@ -40,7 +40,7 @@ export async function landFile(opts: {
   try {
     size = statSync(opts.file).size;
   } catch (e) {
-    throw new MeridianError('MER_PIPELINE_FILE_UNREADABLE', `cannot read ${opts.file}: ${(e as Error).message}`, {
+    throw new MeridianError('MER_SOURCE_UNREADABLE', `cannot read ${opts.file}: ${(e as Error).message}`, {
       file: opts.file,
     });
   }
@@ -64,11 +64,9 @@ export async function landFile(opts: {
     await fh.close();
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new MeridianError(
-      'MER_PIPELINE_FILE_UNREADABLE',
-      `cannot copy ${opts.file} into the ODS: ${(e as Error).message}`,
-      { file: opts.file },
-    );
+    throw new MeridianError('MER_SOURCE_UNREADABLE', `cannot copy ${opts.file} into the ODS: ${(e as Error).message}`, {
+      file: opts.file,
+    });
   }
   const sha256 = hash.digest('hex');
   const dir = join(opts.odsDir, sha256.slice(0, 2));

@@ -39,6 +39,6 @@ test('a landed file is stored read-only under its SHA-256; the same bytes twice 
 
   await assert.rejects(
     landFile({ db: store.db, odsDir: join(dir, 'ods'), file: join(dir, 'missing.csv'), source: 'his', now }),
-    (e) => isMeridianError(e, 'MER_PIPELINE_FILE_UNREADABLE') && e.message.includes('missing.csv'),
+    (e) => isMeridianError(e, 'MER_SOURCE_UNREADABLE') && e.message.includes('missing.csv'),
   );
 });

@@ -1,0 +1,171 @@
+/**
+ * The pipeline's notarization interface: landed ODS files are handed over in batches, each batch committed
+ * to by its RFC 9162 Merkle root (the same two-level scheme the consortium ledger uses, so every file later
+ * gets its own receipt). Until the ledger issue lands, `LocalNotaryLog` keeps the batches in an append-only,
+ * hash-chained, fsynced log under the node's data directory; a torn last line (a crash mid-append) is
+ * repaired on open, and any other damage stops the node loudly.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { z } from 'zod';
+import { MeridianError } from '../errors/registry.ts';
+import {
+  type BatchCommitment,
+  buildBatch,
+  canonicalize,
+  type EntryProof,
+  entryProof,
+  sha256,
+  toHex,
+  ZERO_HASH_HEX,
+} from '../ledger/index.ts';
+
+/** What is notarized about one received file: hashes and index data, never clinical content. */
+export const NotarizationEntrySchema = z.strictObject({
+  type: z.literal('ods-file'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sizeBytes: z.number().int().nonnegative(),
+  source: z.string().max(100),
+  name: z.string().max(500),
+  version: z.number().int().min(1),
+  receivedAt: z.string(),
+  location: z.string().max(1000),
+});
+
+/** One notarized entry. */
+export type NotarizationEntry = z.infer<typeof NotarizationEntrySchema>;
+
+/** A committed batch: its place in the log and its Merkle commitment. */
+export interface NotarizedBatch {
+  seq: number;
+  commitment: BatchCommitment;
+  /** Hash of this log record (chains to the previous one). */
+  hash: string;
+}
+
+/** Where notarized batches go: the local log now, the consortium ledger later. */
+export interface Notarizer {
+  /** Commits to a batch of entries; resolves once the commitment is durable. */
+  notarize(entries: readonly NotarizationEntry[]): Promise<NotarizedBatch>;
+}
+
+const RecordSchema = z.strictObject({
+  seq: z.number().int().min(1),
+  prevHash: z.string(),
+  at: z.string(),
+  batch: z.strictObject({ root: z.string(), size: z.number().int() }),
+  entries: z.array(NotarizationEntrySchema),
+  hash: z.string(),
+});
+type LogRecord = z.infer<typeof RecordSchema>;
+
+function recordHash(r: Omit<LogRecord, 'hash'>): string {
+  return toHex(sha256(Buffer.from(`meridian/v1/notary\n${canonicalize(r)}`, 'utf8')));
+}
+
+/** An append-only, hash-chained notarization log in one file. */
+export class LocalNotaryLog implements Notarizer {
+  readonly #file: string;
+  readonly #now: () => Date;
+  #last: { seq: number; hash: string };
+
+  private constructor(file: string, now: () => Date, last: { seq: number; hash: string }) {
+    this.#file = file;
+    this.#now = now;
+    this.#last = last;
+  }
+
+  /** Opens (or creates) the log, verifying the whole chain; a torn final line is cut off. */
+  static open(opts: { file: string; now: () => Date }): LocalNotaryLog {
+    const records = existsSync(opts.file) ? readVerified(opts.file, true) : [];
+    const last = records.at(-1);
+    return new LocalNotaryLog(
+      opts.file,
+      opts.now,
+      last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: ZERO_HASH_HEX },
+    );
+  }
+
+  /** Appends one batch record and fsyncs before resolving. */
+  async notarize(entries: readonly NotarizationEntry[]): Promise<NotarizedBatch> {
+    const parsed = entries.map((e) => NotarizationEntrySchema.parse(e));
+    const { commitment } = buildBatch(parsed);
+    const body = {
+      seq: this.#last.seq + 1,
+      prevHash: this.#last.hash,
+      at: this.#now().toISOString(),
+      batch: commitment,
+      entries: parsed,
+    };
+    const record: LogRecord = { ...body, hash: recordHash(body) };
+    const fd = openSync(this.#file, 'a', 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify(record)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.#last = { seq: record.seq, hash: record.hash };
+    return { seq: record.seq, commitment, hash: record.hash };
+  }
+
+  /** Every record, verified; the inclusion proof of each entry can be rebuilt from them. */
+  records(): LogRecord[] {
+    return existsSync(this.#file) ? readVerified(this.#file, false) : [];
+  }
+
+  /** The proof that the entry for `sha256` is in its batch, with the batch's commitment and log position. */
+  proofFor(
+    sha256Hex: string,
+  ): { entry: NotarizationEntry; seq: number; commitment: BatchCommitment; proof: EntryProof } | undefined {
+    for (const r of this.records()) {
+      const index = r.entries.findIndex((e) => e.sha256 === sha256Hex);
+      if (index < 0) continue;
+      const batch = buildBatch(r.entries);
+      return {
+        entry: r.entries[index] as NotarizationEntry,
+        seq: r.seq,
+        commitment: batch.commitment,
+        proof: entryProof(batch, index),
+      };
+    }
+    return undefined;
+  }
+}
+
+/** Reads and verifies the chain; with `repair`, a final line without its newline (a torn append) is removed. */
+function readVerified(file: string, repair: boolean): LogRecord[] {
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  const tail = lines.pop() ?? '';
+  if (tail !== '') {
+    if (!repair) throw corrupt(file, lines.length + 1, 'the last record is incomplete');
+    truncateSync(file, Buffer.byteLength(text, 'utf8') - Buffer.byteLength(tail, 'utf8'));
+  }
+  const out: LogRecord[] = [];
+  let prev = { seq: 0, hash: ZERO_HASH_HEX };
+  lines.forEach((line, i) => {
+    let parsed: LogRecord;
+    try {
+      parsed = RecordSchema.parse(JSON.parse(line));
+    } catch {
+      throw corrupt(file, i + 1, 'not a notary record');
+    }
+    const { hash, ...body } = parsed;
+    if (parsed.seq !== prev.seq + 1 || parsed.prevHash !== prev.hash)
+      throw corrupt(file, i + 1, 'breaks the hash chain');
+    if (recordHash(body) !== hash) throw corrupt(file, i + 1, 'its hash does not match its content');
+    if (buildBatch(parsed.entries).commitment.root !== parsed.batch.root)
+      throw corrupt(file, i + 1, 'its batch root does not match its entries');
+    prev = { seq: parsed.seq, hash };
+    out.push(parsed);
+  });
+  return out;
+}
+
+function corrupt(file: string, line: number, what: string): MeridianError {
+  return new MeridianError(
+    'MER_PIPELINE_NOTARY_CORRUPT',
+    `notary log ${file} line ${line}: ${what}; refusing to continue`,
+    { file, line },
+  );
+}
