@@ -14,7 +14,7 @@ export interface DemoHospital {
 export const DEMO_HOSPITALS: readonly DemoHospital[] = [
   { name: 'hospital-a', displayName: '华东第一人民医院 East China First People’s Hospital' },
   { name: 'hospital-b', displayName: '江南大学附属医院 Jiangnan University Hospital' },
-  { name: 'hospital-c', displayName: '滨海妇幼保健院 Binhai Maternal and Child Health Hospital' },
+  { name: 'hospital-c', displayName: '滨海市第三人民医院 Binhai Third People’s Hospital' },
 ];
 
 /** Password of every demo account (local demo only; printed at start). */

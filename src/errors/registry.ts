@@ -62,9 +62,13 @@ export const ERROR_REGISTRY = {
   MER_CLI_USAGE: { status: 400, title: 'A command-line argument is missing or not allowed' },
   MER_DEMO_INVALID_OPTION: {
     status: 400,
-    title: 'A demo data generator option is not allowed (hospitals, patients, seed, dates, overlap, chunk size)',
+    title:
+      'A demo data generator option is not allowed (hospitals, patients, seed, dates, overlap, chunk size, workers)',
   },
-  MER_DEMO_OUTPUT_EXISTS: { status: 409, title: 'The demo data output directory is not empty; pass overwrite to replace' },
+  MER_DEMO_OUTPUT_EXISTS: {
+    status: 409,
+    title: 'The demo data output directory is not empty; pass overwrite to replace',
+  },
   MER_SOURCE_UNREADABLE: { status: 400, title: 'A source file does not exist, is a directory, or cannot be read' },
   MER_SOURCE_EMPTY: { status: 400, title: 'A source file is empty: no bytes, no header row, or no content' },
   MER_SOURCE_FORMAT: {
