@@ -1,13 +1,17 @@
-/** `meridian demo`: start the demo consortium (what `npm start` runs). */
+/** `meridian demo [start]`: the demo consortium (what `npm start` runs); `meridian demo generate`: synthetic hospital data. */
+
+import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { generateConsortium } from '../demo/generator/index.ts';
 import { runDemo } from '../demo/launcher.ts';
 import { positiveInt } from './ca-commands.ts';
 import { homeOption } from './home.ts';
 
 /** Registers `demo`. */
 export function registerDemoCommand(program: Command): void {
-  program
-    .command('demo')
+  const demo = program.command('demo').description('The demo consortium and its synthetic hospital data');
+  demo
+    .command('start', { isDefault: true })
     .description(
       'Start a demo consortium: one hub and three hospital nodes as separate processes, portal on --hub-port',
     )
@@ -36,4 +40,46 @@ export function registerDemoCommand(program: Command): void {
         });
       },
     );
+}
+
+/** Registers `demo generate`. */
+export function registerDemoGenerateCommand(program: Command): void {
+  const demo = program.commands.find((c) => c.name() === 'demo');
+  if (!demo) throw new Error('register the demo command first');
+  demo
+    .command('generate')
+    .description(
+      'Write synthetic exports of 1–3 hospitals (HIS CSV/Excel, HL7 v2, FHIR, DICOM) and a ground-truth manifest; same seed, same bytes',
+    )
+    .option('--hospitals <n>', 'how many hospitals (1–3)', '3')
+    .option('--patients <n>', 'patients per hospital', '20000')
+    .option('--seed <seed>', 'random seed (number or text)', '42')
+    .requiredOption('--out <dir>', 'output directory (must be empty or absent)')
+    .option('--overwrite', 'replace an earlier generation in --out')
+    .action(async (o: { hospitals: string; patients: string; seed: string; out: string; overwrite?: boolean }) => {
+      const bar = new SingleBar(
+        { format: '{hospital} [{bar}] {value}/{total} patients', hideCursor: true, noTTYOutput: false },
+        Presets.shades_classic,
+      );
+      let current = '';
+      const result = await generateConsortium({
+        hospitals: positiveInt(o.hospitals, '--hospitals'),
+        patients: positiveInt(o.patients, '--patients'),
+        seed: /^\d+$/.test(o.seed) ? Number(o.seed) : o.seed,
+        outDir: o.out,
+        overwrite: o.overwrite === true,
+        onProgress: (p) => {
+          if (p.hospital !== current) {
+            if (current) bar.stop();
+            current = p.hospital;
+            bar.start(p.total, p.done, { hospital: p.hospital });
+          } else bar.update(p.done);
+        },
+      });
+      if (current) bar.stop();
+      const t = result.manifest.totals as unknown as Record<string, unknown>;
+      process.stdout.write(
+        `wrote ${result.outDir} in ${(result.elapsedMs / 1000).toFixed(1)} s (${Math.round(result.patientsPerSecond)} patients/s); manifest: ${result.manifestPath}\n${JSON.stringify(t)}\n`,
+      );
+    });
 }

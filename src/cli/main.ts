@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isMeridianError, MeridianError } from '../errors/registry.ts';
 import { MERIDIAN_VERSION } from '../version.ts';
 import { registerCaCommands } from './ca-commands.ts';
-import { registerDemoCommand } from './demo-command.ts';
+import { registerDemoCommand, registerDemoGenerateCommand } from './demo-command.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerStatusCommand } from './status-command.ts';
 
@@ -17,6 +17,7 @@ const program = new Command()
 registerCaCommands(program);
 registerServerCommands(program);
 registerDemoCommand(program);
+registerDemoGenerateCommand(program);
 registerStatusCommand(program);
 
 try {
