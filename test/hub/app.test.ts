@@ -1,44 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { initCa, issueIdentity, loadTlsMaterial } from '../../src/ca/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { buildHubApp, type HubApps } from '../../src/hub/app.ts';
+import type { HubApps } from '../../src/hub/app.ts';
 import { ROLES } from '../../src/hub/auth/roles.ts';
-import { HUB_MIGRATIONS, type HubDatabase } from '../../src/hub/schema.ts';
-import { openDatabase } from '../../src/store/index.ts';
-import { freshDatabase } from '../store/targets.ts';
+import { startTestHub } from './test-hub.ts';
 
 const PASSWORD = 'a-long-test-password';
 let hub: HubApps;
 let clock = new Date('2026-03-01T08:00:00Z');
-let dir: string;
-let closeDb: () => Promise<void>;
+let dispose: () => Promise<void>;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hub-app-'));
-  await initCa({ dir: join(dir, 'pki') });
-  await issueIdentity({ dir: join(dir, 'pki'), name: 'hub', role: 'hub' });
-  const fresh = freshDatabase();
-  const store = await openDatabase<HubDatabase>({ ...fresh.options, migrations: HUB_MIGRATIONS });
-  closeDb = async () => {
-    await store.close();
-    await fresh.cleanup();
-  };
-  const config = loadConfig({
-    role: 'hub',
-    env: {},
-    overrides: { dataDir: dir, pki: { caDir: join(dir, 'pki'), identity: 'hub' } },
-  });
-  hub = await buildHubApp({
-    config,
-    db: store.db,
-    tls: loadTlsMaterial({ dir: join(dir, 'pki'), name: 'hub' }),
-    sessionKey: new Uint8Array(32).fill(3),
-    now: () => clock,
-  });
+  ({ hub, dispose } = await startTestHub({ now: () => clock }));
   for (const role of ROLES) {
     await hub.users.create({
       username: role,
@@ -51,9 +23,7 @@ before(async () => {
 });
 
 after(async () => {
-  await hub.close();
-  await closeDb();
-  rmSync(dir, { recursive: true, force: true });
+  await dispose();
 });
 
 async function login(username: string, password = PASSWORD) {

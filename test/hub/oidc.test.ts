@@ -5,24 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { initCa, issueIdentity, loadTlsMaterial } from '../../src/ca/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { buildHubApp, type HubApps } from '../../src/hub/app.ts';
-import { HUB_MIGRATIONS, type HubDatabase } from '../../src/hub/schema.ts';
-import { openDatabase } from '../../src/store/index.ts';
-import { freshDatabase } from '../store/targets.ts';
+import type { HubApps } from '../../src/hub/app.ts';
+import { startTestHub } from './test-hub.ts';
 
 let idp: FastifyInstance;
 let issuer: string;
 let hub: HubApps;
-let dir: string;
-let closeDb: () => Promise<void>;
+let dispose: () => Promise<void>;
 const tamper = { nonce: false, forge: false, subject: 'u-123' };
 
 before(async () => {
@@ -68,33 +60,12 @@ before(async () => {
   );
   issuer = await idp.listen({ host: '127.0.0.1', port: 0 });
 
-  dir = mkdtempSync(join(tmpdir(), 'hub-oidc-'));
-  await initCa({ dir: join(dir, 'pki') });
-  await issueIdentity({ dir: join(dir, 'pki'), name: 'hub', role: 'hub' });
-  const fresh = freshDatabase();
-  const store = await openDatabase<HubDatabase>({ ...fresh.options, migrations: HUB_MIGRATIONS });
-  closeDb = async () => {
-    await store.close();
-    await fresh.cleanup();
-  };
-  const config = loadConfig({
-    role: 'hub',
-    env: {},
-    overrides: {
-      dataDir: dir,
-      pki: { caDir: join(dir, 'pki'), identity: 'hub' },
-      hub: {
-        publicUrl: 'http://portal.test',
-        oidc: [{ id: 'hospital-sso', displayName: '医院统一认证', issuer, clientId: 'meridian' }],
-      },
+  ({ hub, dispose } = await startTestHub({
+    hub: {
+      publicUrl: 'http://portal.test',
+      oidc: [{ id: 'hospital-sso', displayName: '医院统一认证', issuer, clientId: 'meridian' }],
     },
-  });
-  hub = await buildHubApp({
-    config,
-    db: store.db,
-    tls: loadTlsMaterial({ dir: join(dir, 'pki'), name: 'hub' }),
-    sessionKey: new Uint8Array(32).fill(5),
-  });
+  }));
   await hub.users.create({
     username: 'dr-wang',
     displayName: '王医生',
@@ -105,10 +76,8 @@ before(async () => {
 });
 
 after(async () => {
-  await hub.close();
-  await closeDb();
+  await dispose();
   await idp.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Runs the browser's part: start at the hub, follow the IdP, come back to the hub's callback. */

@@ -1,0 +1,47 @@
+/** An in-process hub for route tests: a fresh CA and database, built by buildHubApp, and its cleanup. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initCa, issueIdentity, loadTlsMaterial } from '../../src/ca/index.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { buildHubApp, type HubApps } from '../../src/hub/app.ts';
+import { HUB_MIGRATIONS, type HubDatabase } from '../../src/hub/schema.ts';
+import { openDatabase } from '../../src/store/index.ts';
+import { freshDatabase } from '../store/targets.ts';
+
+/** Builds a hub with `hub` config overrides and an optional clock; `dispose` closes and removes everything. */
+export async function startTestHub(opts: { hub?: Record<string, unknown>; now?: () => Date } = {}): Promise<{
+  hub: HubApps;
+  dispose(): Promise<void>;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-test-'));
+  await initCa({ dir: join(dir, 'pki') });
+  await issueIdentity({ dir: join(dir, 'pki'), name: 'hub', role: 'hub' });
+  const fresh = freshDatabase();
+  const store = await openDatabase<HubDatabase>({ ...fresh.options, migrations: HUB_MIGRATIONS });
+  const config = loadConfig({
+    role: 'hub',
+    env: {},
+    overrides: {
+      dataDir: dir,
+      pki: { caDir: join(dir, 'pki'), identity: 'hub' },
+      ...(opts.hub ? { hub: opts.hub } : {}),
+    },
+  });
+  const hub = await buildHubApp({
+    config,
+    db: store.db,
+    tls: loadTlsMaterial({ dir: join(dir, 'pki'), name: 'hub' }),
+    sessionKey: new Uint8Array(32).fill(3),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  return {
+    hub,
+    async dispose() {
+      await hub.close();
+      await store.close();
+      await fresh.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
