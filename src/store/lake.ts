@@ -152,6 +152,8 @@ class DuckDBLake implements Lake {
   readonly #views = new Set<string>();
   /** DuckDB work in flight, which close() lets finish before closing the instance. */
   readonly #running = new Set<Promise<unknown>>();
+  /** Stats as of the last change through this Lake (one process writes a lake), so heartbeats cost no I/O. */
+  #statsCache: LakeStats | undefined;
   #closed = false;
 
   constructor(dir: string, instance: DuckDBInstance, spill: string) {
@@ -193,6 +195,7 @@ class DuckDBLake implements Lake {
         const bytes = statSync(temp).size;
         renameSync(temp, file);
         fsyncPath(targetDir);
+        this.#statsCache = undefined;
         return { file, rowCount, bytes, created: true }; // the next query's #syncViews makes a new table's view
       } catch (e) {
         rmSync(temp, { force: true });
@@ -218,6 +221,7 @@ class DuckDBLake implements Lake {
       const tableDir = join(this.dir, options.table);
       const files = listParquet(tableDir);
       const doomed = files.filter((file) => file.name === `part-${options.batchId}.parquet`);
+      if (doomed.length > 0) this.#statsCache = undefined;
       for (const file of doomed) {
         unlinkSync(file.path);
         fsyncPath(file.dir);
@@ -251,7 +255,10 @@ class DuckDBLake implements Lake {
 
   async stats(): Promise<LakeStats> {
     // Under the write lock: a consistent snapshot, never a file deleted between listing and reading it.
-    return this.#writes.run(() => this.#stats());
+    return this.#writes.run(async () => {
+      this.#statsCache ??= await this.#stats();
+      return this.#statsCache;
+    });
   }
 
   async #stats(): Promise<LakeStats> {

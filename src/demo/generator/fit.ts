@@ -47,6 +47,11 @@ function inverseDiagonal(a: readonly (readonly number[])[]): number[] {
   });
 }
 
+/** The fit at `beta`, with standard errors from the inverse of the information matrix. */
+function fitted(beta: number[], info: readonly (readonly number[])[], iterations: number, converged: boolean): Fit {
+  return { coefficients: beta, standardErrors: inverseDiagonal(info).map(Math.sqrt), iterations, converged };
+}
+
 /** Logistic regression of y on X (X includes the intercept column) by iteratively reweighted least squares. */
 export function fitLogistic(x: readonly (readonly number[])[], y: readonly number[]): Fit {
   const p = x[0]?.length ?? 0;
@@ -74,20 +79,10 @@ export function fitLogistic(x: readonly (readonly number[])[], y: readonly numbe
     const delta = Math.max(...next.map((v, j) => Math.abs(v - (beta[j] as number))));
     beta = next;
     if (delta < TOLERANCE * (1 + Math.max(...beta.map(Math.abs)))) {
-      return {
-        coefficients: beta,
-        standardErrors: inverseDiagonal(info).map(Math.sqrt),
-        iterations: it,
-        converged: true,
-      };
+      return fitted(beta, info, it, true);
     }
   }
-  return {
-    coefficients: beta,
-    standardErrors: inverseDiagonal(info).map(Math.sqrt),
-    iterations: ITERATIONS_MAX,
-    converged: false,
-  };
+  return fitted(beta, info, ITERATIONS_MAX, false);
 }
 
 /** Cox proportional-hazards fit (Breslow ties) of (time, event) on covariates X (no intercept). */
@@ -141,18 +136,8 @@ export function fitCox(time: readonly number[], event: readonly boolean[], x: re
       return { coefficients: beta, standardErrors: beta.map(() => Number.NaN), iterations: it, converged: false };
     beta = beta.map((v, k) => v + (step[k] as number));
     if (Math.max(...step.map(Math.abs)) < TOLERANCE * (1 + Math.max(...beta.map(Math.abs)))) {
-      return {
-        coefficients: beta,
-        standardErrors: inverseDiagonal(info).map(Math.sqrt),
-        iterations: it,
-        converged: true,
-      };
+      return fitted(beta, info, it, true);
     }
   }
-  return {
-    coefficients: beta,
-    standardErrors: inverseDiagonal(info).map(Math.sqrt),
-    iterations: ITERATIONS_MAX,
-    converged: false,
-  };
+  return fitted(beta, info, ITERATIONS_MAX, false);
 }
