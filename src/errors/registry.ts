@@ -85,6 +85,11 @@ export const ERROR_REGISTRY = {
   },
   MER_SOURCE_OPTION: { status: 400, title: 'A source reader option or an HL7 path is not allowed' },
   MER_SOURCE_MLLP_LISTEN: { status: 500, title: 'The MLLP listener cannot listen on the given host and port' },
+  MER_MAPPING_INVALID: { status: 400, title: 'A mapping spec or source profile breaks its schema' },
+  MER_INGEST_NO_RULE: { status: 400, title: "No rule of the source profile matches the file's name" },
+  MER_INGEST_UNKNOWN_SPEC: { status: 400, title: 'A source profile names a mapping spec that is not stored' },
+  MER_INGEST_NO_PROFILE: { status: 404, title: 'The node has no source profile of that name' },
+  MER_INGEST_BUSY: { status: 409, title: 'Another load is running on this node' },
   MER_LEDGER_INVALID_JSON: {
     status: 400,
     title: 'A value cannot be canonical JSON (RFC 8785): non-finite, undefined, cycle, lone surrogate, too deep',
@@ -117,6 +122,55 @@ export const ERROR_REGISTRY = {
   },
   MER_LEDGER_BAD_VALIDATOR_SET_CHAIN: { status: 400, title: 'A chain of validator-set changes is broken' },
   MER_LEDGER_WRONG_CHAIN: { status: 400, title: 'A transaction or validator set belongs to another ledger (chain id)' },
+  MER_LEDGER_DUPLICATE_TX: {
+    status: 409,
+    title: 'The ledger already applied a transaction with this content from this institution (a replay)',
+  },
+  MER_LEDGER_NONCE_OUT_OF_WINDOW: {
+    status: 400,
+    title: "A transaction's nonce time is too old or too far ahead of the block time to be accepted",
+  },
+  MER_LEDGER_MALFORMED_GENESIS: { status: 400, title: 'A ledger genesis document is not well formed' },
+  MER_LEDGER_MALFORMED_SNAPSHOT: {
+    status: 400,
+    title: 'A contract state snapshot is not well formed, is for another genesis, or fails its digest',
+  },
+  MER_CONTRACT_UNKNOWN_KIND: { status: 400, title: 'No contract handles this transaction kind' },
+  MER_CONTRACT_INVALID_PAYLOAD: { status: 400, title: 'A transaction payload lacks a field or has a value not allowed' },
+  MER_CONTRACT_MEMBER_SUSPENDED: { status: 403, title: 'The submitting institution is suspended from the consortium' },
+  MER_CONTRACT_FORBIDDEN: {
+    status: 403,
+    title: "The institution's role or the acting user's role may not perform this contract action",
+  },
+  MER_CONTRACT_NOT_FOUND: { status: 404, title: 'The request, task, proposal, member or record referred to is unknown' },
+  MER_CONTRACT_EXISTS: {
+    status: 409,
+    title: 'The id is taken or the action was already done (decision, receipt, release, notarization, approval)',
+  },
+  MER_CONTRACT_WRONG_STATE: {
+    status: 409,
+    title: 'The request, task or proposal is not in a state that allows this action',
+  },
+  MER_CONTRACT_EXPIRED: { status: 409, title: 'The request or proposal expired before this action' },
+  MER_CONTRACT_OUT_OF_SCOPE: {
+    status: 403,
+    title: "The task is outside its approved request's scope (analysis kind, hospitals or period)",
+  },
+  MER_CONTRACT_CONSENT_WITHDRAWN: {
+    status: 403,
+    title: 'A patient listed by the task withdrew consent for the purpose of its request',
+  },
+  MER_CONTRACT_BUDGET_EXHAUSTED: { status: 409, title: "The charge exceeds the project's remaining privacy budget" },
+  MER_CONTRACT_UNKNOWN_QUERY: { status: 404, title: 'No ledger query view has this path, or a parameter is not allowed' },
+  MER_LEDGER_WAL_CORRUPT: {
+    status: 500,
+    title: "A validator's write-ahead log or block store is corrupt before its last record; the validator stops",
+  },
+  MER_LEDGER_CONFIG: { status: 400, title: 'A ledger configuration (genesis, validators, hosts, keys) is not valid' },
+  MER_LEDGER_TX_REFUSED: { status: 422, title: 'A validator refused a transaction (signature, shape, replay, pool)' },
+  MER_LEDGER_NOT_FOUND: { status: 404, title: 'No such transaction or block on this validator' },
+  MER_LEDGER_TIMEOUT: { status: 504, title: 'A transaction was not committed in time by enough validators' },
+  MER_LEDGER_AUDIT_FAILED: { status: 422, title: 'A block of the audited chain does not verify' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

@@ -19,10 +19,64 @@ export interface OdsVersionTable {
   received_at: Generated<Date>;
 }
 
+/** Row of mapping_specs: every version of every mapping spec, as JSON; the newest version is the one in use. */
+export interface MappingSpecTable {
+  id: string;
+  version: number;
+  spec: string;
+  created_at: Date;
+  created_by: string;
+}
+
+/** Row of source_profiles: which files are read how and mapped by which specs (one profile per source). */
+export interface SourceProfileTable {
+  source: string;
+  profile: string;
+  updated_at: Date;
+}
+
+/** Row of ingest_loads: one run of the loader over one or more files, with its totals. */
+export interface IngestLoadTable {
+  load_id: string;
+  source: string;
+  started_at: Date;
+  finished_at: Date | null;
+  status: 'running' | 'completed' | 'failed';
+  files: number;
+  records_read: number;
+  rows_loaded: number;
+  rejected: number;
+  /** The whole load summary as JSON once finished. */
+  summary: string | null;
+}
+
+/** Row of ingest_files: one file version loaded under one mapping fingerprint, and what it produced. */
+export interface IngestFileTable {
+  source: string;
+  name: string;
+  sha256: string;
+  version: number;
+  fingerprint: string;
+  load_id: string;
+  format: string;
+  /** True for the rows that are visible now (the last load of this source and name). */
+  current: boolean;
+  records_read: number;
+  rows_loaded: number;
+  rejected: number;
+  /** JSON: rejects by reason, rows by table, lake batches written, unmapped codes with counts. */
+  detail: string;
+  loaded_at: Date;
+}
+
 /** Kysely view of the pipeline's tables. */
 export interface PipelineDatabase {
   ods_files: OdsFileTable;
   ods_versions: OdsVersionTable;
+  mapping_specs: MappingSpecTable;
+  source_profiles: SourceProfileTable;
+  ingest_loads: IngestLoadTable;
+  ingest_files: IngestFileTable;
 }
 
 /** Pipeline migrations, applied after the node's own. */
@@ -45,6 +99,61 @@ export const PIPELINE_MIGRATIONS: Migration[] = [
         .addColumn('sha256', 'text', (c) => c.notNull().references('ods_files.sha256'))
         .addColumn('received_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
         .addPrimaryKeyConstraint('ods_versions_pk', ['source', 'name', 'version'])
+        .execute();
+    },
+  },
+  {
+    id: 'pipeline-0002-ingest',
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('mapping_specs')
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mapping_specs_pk', ['id', 'version'])
+        .execute();
+      await db.schema
+        .createTable('source_profiles')
+        .addColumn('source', 'text', (c) => c.primaryKey())
+        .addColumn('profile', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('ingest_loads')
+        .addColumn('load_id', 'text', (c) => c.primaryKey())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('finished_at', 'timestamptz')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('files', 'integer', (c) => c.notNull())
+        .addColumn('records_read', 'bigint', (c) => c.notNull())
+        .addColumn('rows_loaded', 'bigint', (c) => c.notNull())
+        .addColumn('rejected', 'bigint', (c) => c.notNull())
+        .addColumn('summary', 'text')
+        .execute();
+      await db.schema
+        .createTable('ingest_files')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('load_id', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('current', 'boolean', (c) => c.notNull())
+        .addColumn('records_read', 'bigint', (c) => c.notNull())
+        .addColumn('rows_loaded', 'bigint', (c) => c.notNull())
+        .addColumn('rejected', 'bigint', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('loaded_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ingest_files_pk', ['source', 'sha256', 'fingerprint'])
+        .execute();
+      await db.schema
+        .createIndex('ingest_files_current')
+        .on('ingest_files')
+        .columns(['source', 'name', 'current'])
         .execute();
     },
   },

@@ -13,14 +13,31 @@
  * Every table is a DuckDB view `read_parquet('<dir>/<table>/**\/*.parquet', hive_partitioning, union_by_name)`,
  * so any engine that reads hive-partitioned Parquet (Trino, Spark) reads the same lake.
  *
+ * A load that spans many batches and tables is made visible at once: its batches are written into
+ * `<dir>/.staging/<stage>/` (never read), then `publish` writes an intent file `<dir>/.publish/<stage>.json`
+ * listing every move and retirement, fsyncs it, and carries it out; opening the lake finishes any intent it
+ * finds (roll forward) and deletes staging directories that never got one (a load that died before publishing).
+ *
  * One process writes a lake at a time (the node); others may read it. Opening cleans the temp files and
  * spill directories of processes that no longer run.
  */
 import { randomBytes } from 'node:crypto';
-import { type Dirent, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import {
+  type Dirent,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBValue, type JS } from '@duckdb/node-api';
 import { MeridianError } from '../errors/registry.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 import { fsyncPath, processAlive } from './durable-fs.ts';
 import {
   COLUMN_CODECS,
@@ -44,6 +61,8 @@ export const PARTITION_VALUE = /^(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 export const PARTITION_DEPTH_MAX = 4;
 
 const CHUNK_ROWS = 2048;
+const STAGING_DIR = '.staging';
+const PUBLISH_DIR = '.publish';
 const WRITE_WAITERS_MAX = 1_000;
 const TEMP_FILE = /^\.part-[A-Za-z0-9_-]+\.parquet\.(\d+)-[0-9a-f]+\.tmp$/;
 const SPILL_DIR = /^\.spill-(\d+)$/;
@@ -56,6 +75,8 @@ interface BatchTarget {
   batchId: string;
   /** Hive partition, e.g. `{ load_date: '2026-03-01' }`; a table keeps one set of keys, in one order. */
   partition?: Readonly<Record<string, string | number>>;
+  /** Writes into this staging area instead (see {@link Lake.publish}); a batch already published is not redone. */
+  stage?: string;
 }
 
 /** A batch given as rows with a declared column schema. */
@@ -108,6 +129,13 @@ export interface Lake {
   writeBatch(options: WriteBatchOptions): Promise<WriteBatchResult>;
   /** Removes a batch's file (atomic: one unlink); `deleted` is false when there was no such batch. */
   deleteBatch(options: { table: string; batchId: string }): Promise<{ deleted: boolean }>;
+  /**
+   * Makes every batch staged under `stage` visible and removes the `retire` batches, as one step that a crash
+   * cannot leave half done (the intent is durable before the first rename). Returns the batches published.
+   */
+  publish(stage: string, retire?: readonly { table: string; batchId: string }[]): Promise<{ published: number }>;
+  /** Deletes a staging area that will not be published (a failed load). */
+  discardStage(stage: string): Promise<void>;
   /** Runs DuckDB SQL over the table views and returns plain rows (value mapping: lake-values.ts). */
   query<T extends Record<string, unknown> = Record<string, LakeResultValue>>(
     sql: string,
@@ -174,18 +202,22 @@ class DuckDBLake implements Lake {
     } else {
       produce = (temp) => this.#copySql(temp, options.fromSql, options.params ?? []);
     }
+    if (options.stage !== undefined) assertBatchId(options.stage);
     return this.#writes.run(async () => {
       this.#assertOpen('write');
       const tableDir = join(this.dir, table);
       const existing = listParquet(tableDir);
       const name = `part-${batchId}.parquet`;
-      const previous = existing.find((file) => file.name === name);
+      const stageTableDir = options.stage === undefined ? undefined : join(this.dir, STAGING_DIR, options.stage, table);
+      const previous =
+        existing.find((file) => file.name === name) ??
+        (stageTableDir === undefined ? undefined : listParquet(stageTableDir).find((file) => file.name === name));
       if (previous) {
         const rowCount = await this.#fileRows(previous.path);
         return { file: previous.path, rowCount, bytes: statSync(previous.path).size, created: false };
       }
       assertSameLayout(table, existing, partition);
-      const targetDir = join(tableDir, ...partition);
+      const targetDir = join(stageTableDir ?? tableDir, ...partition);
       makeDirectories(this.dir, targetDir);
       const file = join(targetDir, name);
       const temp = join(targetDir, `.${name}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
@@ -195,7 +227,7 @@ class DuckDBLake implements Lake {
         const bytes = statSync(temp).size;
         renameSync(temp, file);
         fsyncPath(targetDir);
-        this.#statsCache = undefined;
+        if (stageTableDir === undefined) this.#statsCache = undefined;
         return { file, rowCount, bytes, created: true }; // the next query's #syncViews makes a new table's view
       } catch (e) {
         rmSync(temp, { force: true });
@@ -229,6 +261,58 @@ class DuckDBLake implements Lake {
       }
       if (doomed.length > 0 && doomed.length === files.length) await this.#dropView(options.table);
       return { deleted: doomed.length > 0 };
+    });
+  }
+
+  async publish(
+    stage: string,
+    retire: readonly { table: string; batchId: string }[] = [],
+  ): Promise<{ published: number }> {
+    assertBatchId(stage);
+    for (const r of retire) {
+      assertName(r.table, 'table');
+      assertBatchId(r.batchId);
+    }
+    return this.#writes.run(async () => {
+      this.#assertOpen('write');
+      const stageDir = join(this.dir, STAGING_DIR, stage);
+      const moves: PublishIntent['moves'] = [];
+      for (const table of existsSync(stageDir) ? tableNames(stageDir) : []) {
+        for (const file of listParquet(join(stageDir, table))) {
+          moves.push({
+            from: relative(this.dir, file.path),
+            to: relative(this.dir, join(this.dir, table, relative(join(stageDir, table), file.path))),
+          });
+        }
+      }
+      const deletes: string[] = [];
+      for (const r of retire) {
+        for (const file of listParquet(join(this.dir, r.table)))
+          if (file.name === `part-${r.batchId}.parquet`) deletes.push(relative(this.dir, file.path));
+      }
+      if (moves.length === 0 && deletes.length === 0) {
+        rmSync(stageDir, { recursive: true, force: true });
+        return { published: 0 };
+      }
+      const intentDir = join(this.dir, PUBLISH_DIR);
+      mkdirSync(intentDir, { recursive: true });
+      const intent = join(intentDir, `${stage}.json`);
+      writeFileAtomic(intent, JSON.stringify({ stage, moves, deletes } satisfies PublishIntent));
+      this.#statsCache = undefined;
+      completePublish(this.dir, intent);
+      for (const table of new Set(
+        [...moves, ...deletes.map((d) => ({ to: d }))].map((m) => m.to.split(sep)[0] as string),
+      )) {
+        if (listParquet(join(this.dir, table)).length === 0) await this.#dropView(table);
+      }
+      return { published: moves.length };
+    });
+  }
+
+  async discardStage(stage: string): Promise<void> {
+    assertBatchId(stage);
+    await this.#writes.run(async () => {
+      rmSync(join(this.dir, STAGING_DIR, stage), { recursive: true, force: true });
     });
   }
 
@@ -558,7 +642,54 @@ function pruneEmptyDirectories(root: string, from: string): void {
 }
 
 /** Removes temp files and spill directories whose process is gone (a crash mid-write leaves them). */
+/** A publish in progress: paths relative to the lake directory. */
+interface PublishIntent {
+  stage: string;
+  moves: { from: string; to: string }[];
+  deletes: string[];
+}
+
+/** Carries out a durable publish intent; idempotent, so a crash at any point is finished by running it again. */
+function completePublish(dir: string, intentFile: string): void {
+  const intent = JSON.parse(readFileSync(intentFile, 'utf8')) as PublishIntent;
+  const touched = new Set<string>();
+  for (const m of intent.moves) {
+    const from = join(dir, m.from);
+    const to = join(dir, m.to);
+    if (!existsSync(from)) continue;
+    makeDirectories(dir, dirname(to));
+    if (existsSync(to)) unlinkSync(from);
+    else renameSync(from, to);
+    touched.add(dirname(to));
+  }
+  for (const d of intent.deletes) {
+    const path = join(dir, d);
+    if (existsSync(path)) {
+      unlinkSync(path);
+      touched.add(dirname(path));
+    }
+  }
+  for (const t of touched) if (existsSync(t)) fsyncPath(t);
+  for (const d of intent.deletes) pruneEmptyDirectories(dir, dirname(join(dir, d)));
+  unlinkSync(intentFile);
+  fsyncPath(dirname(intentFile));
+  rmSync(join(dir, STAGING_DIR, intent.stage), { recursive: true, force: true });
+}
+
+/** Finishes publishes a crash interrupted, then drops staging areas that were never published. */
+function recoverStaging(dir: string): void {
+  const intents = join(dir, PUBLISH_DIR);
+  if (existsSync(intents)) {
+    for (const name of readdirSync(intents).sort()) {
+      if (name.endsWith('.json')) completePublish(dir, join(intents, name));
+      else rmSync(join(intents, name), { force: true });
+    }
+  }
+  rmSync(join(dir, STAGING_DIR), { recursive: true, force: true });
+}
+
 function cleanOrphans(dir: string): void {
+  recoverStaging(dir);
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const spill = SPILL_DIR.exec(entry.name);
     if (entry.isDirectory() && spill && !processAlive(Number(spill[1]))) {

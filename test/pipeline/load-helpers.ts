@@ -1,0 +1,60 @@
+/** A real node-side pipeline for loader tests: PGlite (or PostgreSQL), a lake and a notary log in a temp dir. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LoaderContext, type LoadSummary, listSourceFiles, runLoad } from '../../src/pipeline/loader.ts';
+import type { MappingSpecInput } from '../../src/pipeline/mapping.ts';
+import { LocalNotaryLog } from '../../src/pipeline/notary.ts';
+import { PIPELINE_MIGRATIONS, type PipelineDatabase } from '../../src/pipeline/schema.ts';
+import { latestSpecs, saveProfile, saveSpec } from '../../src/pipeline/specs-store.ts';
+import { type Lake, openDatabase, openLake } from '../../src/store/index.ts';
+import { freshDatabase } from '../store/targets.ts';
+
+/** An open test pipeline and how to close it. */
+export interface TestPipeline {
+  dir: string;
+  ctx: LoaderContext;
+  lake: Lake;
+  /** Stores specs and the profile, then loads `path` (a file or directory). */
+  load(path: string, profile: unknown, specs: readonly MappingSpecInput[], loadId?: string): Promise<LoadSummary>;
+  close(): Promise<void>;
+}
+
+let loads = 0;
+
+/** Opens a fresh pipeline under a temp directory. */
+export async function openTestPipeline(): Promise<TestPipeline> {
+  const dir = mkdtempSync(join(tmpdir(), 'loader-'));
+  const fresh = freshDatabase();
+  const store = await openDatabase<PipelineDatabase>({ ...fresh.options, migrations: PIPELINE_MIGRATIONS });
+  const lake = await openLake({ dir: join(dir, 'lake') });
+  const now = () => new Date('2026-05-01T08:00:00Z');
+  const ctx: LoaderContext = {
+    db: store.db,
+    lake,
+    odsDir: join(dir, 'ods'),
+    notarizer: LocalNotaryLog.open({ file: join(dir, 'notary.log'), now }),
+    now,
+  };
+  return {
+    dir,
+    ctx,
+    lake,
+    async load(path, profileInput, specInputs, loadId) {
+      for (const s of specInputs) await saveSpec(store.db, s, 'test', now());
+      const profile = await saveProfile(store.db, profileInput, now());
+      return runLoad(ctx, {
+        loadId: loadId ?? `L${++loads}`,
+        profile,
+        specs: await latestSpecs(store.db),
+        files: listSourceFiles(path),
+      });
+    },
+    async close() {
+      await lake.close();
+      await store.close();
+      await fresh.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
