@@ -11,9 +11,11 @@ import type { Heartbeat } from '../federation/channel-protocol.ts';
 import { createBaseApp } from '../http/base.ts';
 import { installPeerGuard } from '../http/peer-guard.ts';
 import type { RouteAccess } from '../http/route-config.ts';
+import type { IngestService } from '../pipeline/service.ts';
 import type { Lake } from '../store/index.ts';
 import { MERIDIAN_VERSION } from '../version.ts';
 import { HubChannel, type TaskHandler } from './hub-channel.ts';
+import { ingestTaskHandlers, registerIngestRoutes } from './ingest-routes.ts';
 import type { NodeDatabase } from './schema.ts';
 
 /** What {@link buildNodeApp} needs. */
@@ -21,6 +23,8 @@ export interface NodeAppOptions {
   config: NodeConfig;
   db: Kysely<NodeDatabase>;
   lake: Lake;
+  /** The ingest service; its local routes and hub task handlers are installed when given. */
+  ingest?: IngestService;
   tls: TlsMaterial;
   /** Id of the newest applied migration, reported to the hub as the schema version. */
   schemaVersion: string | null;
@@ -92,12 +96,14 @@ export async function buildNodeApp(opts: NodeAppOptions): Promise<NodeApps> {
     async () => status(),
   );
 
+  if (opts.ingest) registerIngestRoutes(app, { ingest: opts.ingest, self: opts.config.pki.identity });
+
   const channel = new HubChannel({
     hubUrl: opts.config.node.hubUrl,
     tls: opts.tls,
     heartbeatMs: opts.config.node.heartbeatMs,
     status,
-    handlers: opts.handlers ?? {},
+    handlers: { ...(opts.ingest ? ingestTaskHandlers(opts.ingest) : {}), ...(opts.handlers ?? {}) },
     db: opts.db,
     log: app.log as unknown as Logger,
   });

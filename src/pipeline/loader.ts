@@ -109,6 +109,8 @@ export interface FileSummary {
   rowsByTable: Record<string, number>;
   unmapped: UnmappedCount[];
   mappingVersions: string[];
+  /** Time spent reading, mapping and writing the file. */
+  elapsedMs: number;
   error?: { code: string; message: string };
 }
 
@@ -162,6 +164,8 @@ export async function runLoad(
     files: readonly LoadInput[];
     format?: SourceFormat;
     onProgress?: (p: LoadProgress) => void;
+    /** Rows per lake batch (default {@link LOAD_CHUNK_ROWS}). */
+    chunkRows?: number;
   },
 ): Promise<LoadSummary> {
   const { profile, loadId } = opts;
@@ -231,17 +235,26 @@ export async function runLoad(
     const l = landed[i] as LandedFile | MeridianError;
     progress.file = f.relativePath;
     opts.onProgress?.(progress);
+    const t0 = performance.now();
     const summary =
       l instanceof MeridianError
         ? failedFile(f.relativePath, '', 0, l)
         : await loadFile(
             ctx,
-            { loadId, index: i, profile, specs: opts.specs, format: opts.format },
+            {
+              loadId,
+              index: i,
+              profile,
+              specs: opts.specs,
+              format: opts.format,
+              chunkRows: opts.chunkRows ?? LOAD_CHUNK_ROWS,
+            },
             f,
             l,
             progress,
             opts.onProgress,
           ).catch((e: unknown) => failedFile(f.relativePath, l.sha256, l.version, toError(e)));
+    summary.elapsedMs = Math.round(performance.now() - t0);
     files.push(summary);
     progress.filesDone++;
     progress.bytesDone += statSync(f.path, { throwIfNoEntry: false })?.size ?? 0;
@@ -295,6 +308,7 @@ function failedFile(name: string, sha256: string, version: number, e: MeridianEr
     rowsByTable: {},
     unmapped: [],
     mappingVersions: [],
+    elapsedMs: 0,
     error: { code: e.code, message: e.message },
   };
 }
@@ -305,6 +319,7 @@ interface FileJob {
   profile: SourceProfile;
   specs: ReadonlyMap<string, MappingSpec>;
   format: SourceFormat | undefined;
+  chunkRows: number;
 }
 
 /** What ingest_files.detail holds. */
@@ -386,12 +401,13 @@ async function loadFile(
       rowsByTable: {},
       unmapped: d.unmapped,
       mappingVersions: d.mappingVersions,
+      elapsedMs: 0,
     };
   }
 
   const stage = `${job.loadId}-${job.index}`;
   const batchPrefix = `f${landed.sha256.slice(0, 24)}-${fingerprint.slice(0, 8)}`;
-  const out = new BatchWriter(ctx.lake, stage, batchPrefix);
+  const out = new BatchWriter(ctx.lake, stage, batchPrefix, job.chunkRows);
   const detail: FileDetail = {
     rejectsByReason: {},
     rowsByTable: {},
@@ -538,6 +554,7 @@ async function loadFile(
     rowsByTable: detail.rowsByTable,
     unmapped: detail.unmapped,
     mappingVersions: versions,
+    elapsedMs: 0,
   };
 }
 
@@ -581,11 +598,13 @@ class BatchWriter {
     { columns: Readonly<Record<string, LakeColumnType>>; rows: Record<string, unknown>[]; n: number }
   >();
   readonly #written: { table: string; batchId: string }[] = [];
+  readonly #chunkRows: number;
 
-  constructor(lake: Lake, stage: string, prefix: string) {
+  constructor(lake: Lake, stage: string, prefix: string, chunkRows: number) {
     this.#lake = lake;
     this.#stage = stage;
     this.#prefix = prefix;
+    this.#chunkRows = chunkRows;
   }
 
   async add(
@@ -599,7 +618,7 @@ class BatchWriter {
       this.#buffers.set(table, b);
     }
     b.rows.push(row);
-    if (b.rows.length >= LOAD_CHUNK_ROWS) await this.#flush(table, b);
+    if (b.rows.length >= this.#chunkRows) await this.#flush(table, b);
   }
 
   async finish(): Promise<{ table: string; batchId: string }[]> {
