@@ -93,6 +93,8 @@ export function registerServerCommands(program: Command): void {
     .option('--port <port>', 'peer port, HTTPS with mutual TLS 1.3 (default 9443)')
     .option('--hub-url <url>', "the hub's institution port, e.g. https://127.0.0.1:8443")
     .option('--heartbeat-ms <ms>', 'how often the node reports to the hub (default 2000)')
+    .option('--mllp <port>', 'listen for a live HL7 v2 feed (MLLP) on this port; messages are ACKed once on disk')
+    .option('--mllp-source <name>', "source profile the feed is loaded under (default: the node's only one)")
     .action(
       async (
         o: CommonFlags & {
@@ -102,6 +104,8 @@ export function registerServerCommands(program: Command): void {
           port?: string;
           hubUrl?: string;
           heartbeatMs?: string;
+          mllp?: string;
+          mllpSource?: string;
         },
       ) => {
         const name = o.name ?? process.env.MERIDIAN_NODE_NAME ?? '';
@@ -117,6 +121,8 @@ export function registerServerCommands(program: Command): void {
               port: o.port,
               hubUrl: o.hubUrl,
               heartbeatMs: o.heartbeatMs === undefined ? undefined : positiveInt(o.heartbeatMs, '--heartbeat-ms'),
+              mllpPort: o.mllp,
+              mllpSource: o.mllpSource,
             },
           },
         });

@@ -96,6 +96,16 @@ export const NodeConfigSchema = z.strictObject({
     hubUrl: z.url({ protocol: /^https$/, error: 'an https:// URL (the hub institution port, mutual TLS)' }),
     /** How often the node tells the hub it is alive (also its channel poll cadence when idle). */
     heartbeatMs: int(200, 60_000).default(2_000),
+    /** Live HL7 v2 feed: MLLP listener port (absent: no listener). */
+    mllpPort: port.optional(),
+    /** Source profile the MLLP feed's messages are loaded under (default: the node's only profile). */
+    mllpSource: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a source name')
+      .optional(),
+    /** Messages per feed file before it is loaded; a file is also loaded after `mllpFlushMs` of quiet. */
+    mllpBatchMessages: int(1, 1_000_000).default(1_000),
+    mllpFlushMs: int(100, 3_600_000).default(5_000),
   }),
 });
 
@@ -129,6 +139,8 @@ export const ENV_KEYS: Record<string, readonly string[]> = {
   MERIDIAN_NODE_PORT: ['node', 'port'],
   MERIDIAN_NODE_HUB_URL: ['node', 'hubUrl'],
   MERIDIAN_NODE_HEARTBEAT_MS: ['node', 'heartbeatMs'],
+  MERIDIAN_NODE_MLLP_PORT: ['node', 'mllpPort'],
+  MERIDIAN_NODE_MLLP_SOURCE: ['node', 'mllpSource'],
 };
 
 /** MERIDIAN_* variables that belong to tools around the servers (CLI, tests), not to a server's config. */

@@ -1,9 +1,11 @@
 /** Starts a hospital node process: database, lake, TLS identity, peer listener, hub channel, graceful stop. */
 import type { Server as HttpsServer } from 'node:https';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadTlsMaterial, watchServerCrl } from '../ca/index.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import { closeOnSignals } from '../http/lifecycle.ts';
+import { startHl7Feed } from '../pipeline/feed.ts';
 import { buildNodeApp, type NodeApps } from './app.ts';
 import { openNodeStores } from './stores.ts';
 
@@ -39,9 +41,24 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
   });
   url = await apps.app.listen({ host: config.node.host, port: config.node.port });
   apps.channel.start();
+  const feed =
+    config.node.mllpPort === undefined
+      ? undefined
+      : await startHl7Feed({
+          ingest: stores.ingest,
+          inboxDir: join(config.dataDir, 'inbox'),
+          source: config.node.mllpSource,
+          host: config.node.host,
+          port: config.node.mllpPort,
+          batchMessages: config.node.mllpBatchMessages,
+          flushMs: config.node.mllpFlushMs,
+          log,
+        });
+  if (feed) log.info({ mllp: feed.address }, 'HL7 v2 MLLP feed listening');
   log.info({ url, hub: config.node.hubUrl, dialect: stores.dialect }, 'node listening');
   const close = async () => {
     stopCrl();
+    await feed?.close();
     await apps.close();
     await stores.close();
   };
