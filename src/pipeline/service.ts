@@ -88,8 +88,8 @@ export class IngestService {
   }
 
   /** Stores specs and profiles not yet stored (first start of a node with built-in mappings). */
-  async installMappings(mappings: { profile: unknown; specs: readonly MappingSpecInput[] }, by: string): Promise<void> {
-    for (const s of mappings.specs) await saveSpec(this.#o.db, s, by, this.#now());
+  async installMappings(mappings: { profile: unknown; specs: readonly unknown[] }, by: string): Promise<void> {
+    for (const s of mappings.specs) await saveSpec(this.#o.db, s as MappingSpecInput, by, this.#now());
     const source = (mappings.profile as { source?: string }).source;
     const existing = await listProfiles(this.#o.db);
     if (!existing.some((p) => p.source === source)) await saveProfile(this.#o.db, mappings.profile, this.#now());
