@@ -4,6 +4,8 @@ import { isMeridianError, MeridianError } from '../errors/registry.ts';
 import { MERIDIAN_VERSION } from '../version.ts';
 import { registerCaCommands } from './ca-commands.ts';
 import { registerDemoCommand, registerDemoGenerateCommand } from './demo-command.ts';
+import { registerIngestCommands } from './ingest-commands.ts';
+import { registerLedgerCommands } from './ledger-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerStatusCommand } from './status-command.ts';
 
@@ -19,6 +21,8 @@ registerServerCommands(program);
 registerDemoCommand(program);
 registerDemoGenerateCommand(program);
 registerStatusCommand(program);
+registerLedgerCommands(program);
+registerIngestCommands(program);
 
 try {
   await program.parseAsync(process.argv);

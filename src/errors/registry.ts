@@ -136,13 +136,19 @@ export const ERROR_REGISTRY = {
     title: 'A contract state snapshot is not well formed, is for another genesis, or fails its digest',
   },
   MER_CONTRACT_UNKNOWN_KIND: { status: 400, title: 'No contract handles this transaction kind' },
-  MER_CONTRACT_INVALID_PAYLOAD: { status: 400, title: 'A transaction payload lacks a field or has a value not allowed' },
+  MER_CONTRACT_INVALID_PAYLOAD: {
+    status: 400,
+    title: 'A transaction payload lacks a field or has a value not allowed',
+  },
   MER_CONTRACT_MEMBER_SUSPENDED: { status: 403, title: 'The submitting institution is suspended from the consortium' },
   MER_CONTRACT_FORBIDDEN: {
     status: 403,
     title: "The institution's role or the acting user's role may not perform this contract action",
   },
-  MER_CONTRACT_NOT_FOUND: { status: 404, title: 'The request, task, proposal, member or record referred to is unknown' },
+  MER_CONTRACT_NOT_FOUND: {
+    status: 404,
+    title: 'The request, task, proposal, member or record referred to is unknown',
+  },
   MER_CONTRACT_EXISTS: {
     status: 409,
     title: 'The id is taken or the action was already done (decision, receipt, release, notarization, approval)',
@@ -161,7 +167,10 @@ export const ERROR_REGISTRY = {
     title: 'A patient listed by the task withdrew consent for the purpose of its request',
   },
   MER_CONTRACT_BUDGET_EXHAUSTED: { status: 409, title: "The charge exceeds the project's remaining privacy budget" },
-  MER_CONTRACT_UNKNOWN_QUERY: { status: 404, title: 'No ledger query view has this path, or a parameter is not allowed' },
+  MER_CONTRACT_UNKNOWN_QUERY: {
+    status: 404,
+    title: 'No ledger query view has this path, or a parameter is not allowed',
+  },
   MER_LEDGER_WAL_CORRUPT: {
     status: 500,
     title: "A validator's write-ahead log or block store is corrupt before its last record; the validator stops",
@@ -171,6 +180,18 @@ export const ERROR_REGISTRY = {
   MER_LEDGER_NOT_FOUND: { status: 404, title: 'No such transaction or block on this validator' },
   MER_LEDGER_TIMEOUT: { status: 504, title: 'A transaction was not committed in time by enough validators' },
   MER_LEDGER_AUDIT_FAILED: { status: 422, title: 'A block of the audited chain does not verify' },
+  MER_INGEST_OTHER_HOSPITAL: {
+    status: 403,
+    title: 'A data steward may only see and change the ingest data of their own hospital',
+  },
+  MER_NODE_UNAVAILABLE: {
+    status: 503,
+    title: 'The hospital node is down or did not answer in time; try again when it is up',
+  },
+  MER_NODE_TASK_FAILED: {
+    status: 502,
+    title: "The hospital node could not run the task or answered in an unexpected shape; see the node's log",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */
