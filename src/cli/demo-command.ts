@@ -4,8 +4,10 @@ import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { generateConsortium } from '../demo/generator/index.ts';
 import { runDemo } from '../demo/launcher.ts';
+import { loadDemoNode } from '../demo/load.ts';
 import { positiveInt } from './ca-commands.ts';
 import { homeOption } from './home.ts';
+import { nodeConfigFor, printSummary } from './ingest-commands.ts';
 
 /** Registers `demo`. */
 export function registerDemoCommand(program: Command): void {
@@ -21,6 +23,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--hub-peer-port <port>', 'hub institution port (mutual TLS)', '8443')
     .option('--node-base-port <port>', 'first node peer port; the others follow', '9441')
     .option('--start-timeout-ms <ms>', 'give up if the consortium is not up within this time', '120000')
+    .option('--patients <n>', 'patients per hospital generated and loaded on first start', '300')
+    .option('--no-data', 'start without generating and loading the demo data')
     .action(
       async (o: {
         home?: string;
@@ -29,8 +33,11 @@ export function registerDemoCommand(program: Command): void {
         hubPeerPort: string;
         nodeBasePort: string;
         startTimeoutMs: string;
+        patients: string;
+        data: boolean;
       }) => {
         await runDemo({
+          patients: o.data ? positiveInt(o.patients, '--patients') : 0,
           home: o.home,
           host: o.host,
           hubPort: positiveInt(o.hubPort, '--hub-port'),
@@ -81,5 +88,38 @@ export function registerDemoGenerateCommand(program: Command): void {
       process.stdout.write(
         `wrote ${result.outDir} in ${(result.elapsedMs / 1000).toFixed(1)} s (${Math.round(result.patientsPerSecond)} patients/s); manifest: ${result.manifestPath}\n${JSON.stringify(t)}\n`,
       );
+    });
+}
+
+/** Registers `demo load` (used by the demo's first start; also loads a stopped node by hand). */
+export function registerDemoLoadCommand(program: Command): void {
+  const demo = program.commands.find((c) => c.name() === 'demo');
+  if (!demo) throw new Error('register the demo command first');
+  demo
+    .command('load')
+    .description(
+      "Load a demo hospital's generated exports into its stopped node, with the hospital's built-in mappings",
+    )
+    .requiredOption('--node <name>', 'demo hospital / node name (hospital-a, hospital-b, hospital-c)')
+    .requiredOption('--data <dir>', 'output directory of `demo generate`')
+    .option('--config <file>', "the node's config file (default <home>/nodes/<name>/meridian.json)")
+    .addOption(homeOption())
+    .action(async (o: { node: string; data: string; config?: string; home?: string }) => {
+      let last = 0;
+      const summary = await loadDemoNode({
+        config: nodeConfigFor(o.home, o.node, o.config),
+        hospital: o.node,
+        dataDir: o.data,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - last < 2000 || p.phase === 'done') return;
+          last = now;
+          const pct = Math.floor((100 * p.bytesDone) / Math.max(p.bytesTotal, 1));
+          process.stdout.write(
+            `${p.phase} ${pct}% · ${p.filesDone}/${p.filesTotal} files · ${p.rowsLoaded} rows · ${p.rejected} rejected\n`,
+          );
+        },
+      });
+      printSummary(summary, (l) => process.stdout.write(`${l}\n`));
     });
 }

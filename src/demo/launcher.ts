@@ -13,6 +13,7 @@ import { MeridianError } from '../errors/registry.ts';
 import type { NodeView } from '../hub/nodes/node-tracker.ts';
 import { writeFileAtomic } from '../store/index.ts';
 import { DEMO_ACCOUNTS, DEMO_HOSPITALS, DEMO_PASSWORD } from './consortium.ts';
+import { prepareDemoData } from './load.ts';
 
 /** Options of {@link runDemo} (the CLI flags of `meridian demo`). */
 export interface DemoOptions {
@@ -23,6 +24,8 @@ export interface DemoOptions {
   nodeBasePort: number;
   /** How long to wait for every node to come up before giving up. */
   startTimeoutMs: number;
+  /** Patients per hospital generated and loaded on first start (0: no demo data). */
+  patients: number;
 }
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -70,6 +73,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     return { ...h, configFile, url: `https://${urlHost(opts.host)}:${port}` };
   });
   writeConfig(layout.consortiumFile, { hubUrl, hubPeerUrl, hubIdentity: 'hub', nodes });
+  if (opts.patients > 0) {
+    await prepareDemoData({
+      home: layout.root,
+      nodes: nodes.map((n) => ({ name: n.name, configFile: n.configFile, dataDir: layout.nodeDir(n.name) })),
+      patients: opts.patients,
+      say,
+    });
+  }
 
   const children: Child[] = [];
   let stopping = false;

@@ -445,7 +445,7 @@ async function loadFile(
 
   let src: AnySourceFile;
   try {
-    src = await openSource(landed.storedPath, openOptions(format, rule));
+    src = await openSource(landed.storedPath, openOptions(format, rule, name));
   } catch (e) {
     throw renameFileInError(toError(e), landed.storedPath, name);
   }
@@ -558,10 +558,10 @@ async function loadFile(
   };
 }
 
-function openOptions(format: SourceFormat, rule: SourceRule): Parameters<typeof openSource>[1] {
+function openOptions(format: SourceFormat, rule: SourceRule, name: string): Parameters<typeof openSource>[1] {
   const o: Record<string, unknown> = { format };
   if (rule.encoding !== undefined) o.encoding = rule.encoding;
-  if (rule.omopTable !== undefined) o.table = rule.omopTable;
+  if (format === 'omop') o.table = rule.omopTable ?? name.slice(name.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
   return o as Parameters<typeof openSource>[1];
 }
 

@@ -11,6 +11,19 @@ import { parseClinicalDate, toHalfWidth } from './dates.ts';
 import { ANALYTE_NAMES, type Analyte, analyteOfCode, STANDARD_UNIT, toStandardUnit } from './units.ts';
 
 const path = z.string().min(1).max(200);
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'an ISO date YYYY-MM-DD');
+const regex = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((text) => {
+    try {
+      new RegExp(text, 'u');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'a valid regular expression');
 
 /** How one target field is filled. */
 export const FieldRuleSchema = z
@@ -47,6 +60,26 @@ export const FieldRuleSchema = z
       .optional(),
     /** Takes one side of a blood-pressure text ("120/80", "收缩压120 舒张压80", …) read from `from`. */
     bloodPressure: z.enum(['systolic', 'diastolic']).optional(),
+    /** Paths whose values are appended to `from`'s, empty ones left out (family + given name). */
+    concat: z.array(path).min(1).max(8).optional(),
+    /** Decodes the value first (`base64`: UTF-8 text carried as base64, e.g. a FHIR attachment's data). */
+    decode: z.enum(['base64']).optional(),
+    /**
+     * A regular expression the text must match; the value becomes its first capture group (or the whole
+     * match), and no match leaves the field empty. Applied after `decode`, before everything else.
+     */
+    pattern: regex.optional(),
+    /** Refuses the record (MAP_REQUIRED) when the field is empty, even where the table allows it. */
+    required: z.boolean().optional(),
+    /** Smallest plausible value: a number, or an ISO date for date and datetime fields (MAP_RANGE below it). */
+    min: z.union([z.number(), isoDate]).optional(),
+    /** Largest plausible value, as `min`. */
+    max: z.union([z.number(), isoDate]).optional(),
+    /** A date or datetime must not precede another field of the row (`field`) or a date in the record (`from`). */
+    notBefore: z
+      .strictObject({ field: z.string().max(63).optional(), from: path.optional() })
+      .refine((n) => (n.field === undefined) !== (n.from === undefined), 'give exactly one of field and from')
+      .optional(),
   })
   .refine(
     (r) => [r.from, r.const, r.unitOf].filter((v) => v !== undefined).length === 1,
@@ -77,6 +110,11 @@ export const MappingSpecSchema = z
     each: path.optional(),
     /** Only records where every listed path has one of the listed values are mapped by this spec. */
     when: z.record(path, z.array(z.string().max(200)).min(1).max(200)).optional(),
+    /**
+     * Target fields that make the record not this spec's business when they come out empty: it is skipped,
+     * not rejected (a death spec over a patient export, a blood pressure found in some notes only).
+     */
+    skipWhenEmpty: z.array(z.string().max(63)).max(64).optional(),
     fields: z.record(z.string().max(63), FieldRuleSchema),
     codeMaps: z.record(z.string().max(64), CodeMapSchema).default({}),
   })
@@ -92,6 +130,17 @@ export const MappingSpecSchema = z
           message: `no code map "${rule.codeMap}" in this spec`,
         });
       }
+      if (rule.notBefore?.field !== undefined && !(rule.notBefore.field in spec.fields)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', name, 'notBefore'],
+          message: `notBefore names field "${rule.notBefore.field}", which this spec does not map`,
+        });
+      }
+    }
+    for (const name of spec.skipWhenEmpty ?? []) {
+      if (!(name in spec.fields))
+        ctx.addIssue({ code: 'custom', path: ['skipWhenEmpty'], message: `"${name}" is not a field of this spec` });
     }
     for (const [name, f] of Object.entries(fields)) {
       if (f.required && !(name in spec.fields))
@@ -125,6 +174,7 @@ export const MAPPING_REJECT_CODES = {
   MAP_CODE: 'A local code is not in the code map and the map rejects unknown codes',
   MAP_UNIT: 'A unit is unknown, or not a unit of the analyte',
   MAP_BLOOD_PRESSURE: 'A blood-pressure text holds no plausible systolic/diastolic pair',
+  MAP_RANGE: 'A value is outside its plausible range, or a date precedes the date it must follow',
 } as const;
 
 /** A stable reason code of a mapping reject. */
@@ -168,17 +218,20 @@ export function applyMapping(spec: MappingSpec, get: RecordAccessor): MappedReco
   const row: Record<string, unknown> = {};
   const units: Record<string, string> = {};
   const unmapped: UnmappedCode[] = [];
+  const skipWhenEmpty = new Set(spec.skipWhenEmpty ?? []);
   const entries = Object.entries(spec.fields);
-  const ordered = [
-    ...entries.filter(([, r]) => !r.convert && r.unitOf === undefined),
-    ...entries.filter(([, r]) => r.convert),
-    ...entries.filter(([, r]) => r.unitOf !== undefined),
-  ];
+  const ordered = [...entries].sort((a, b) => phase(a, skipWhenEmpty) - phase(b, skipWhenEmpty));
   for (const [name, rule] of ordered) {
     const result = fieldValue(spec, rule, get, row, units, unmapped);
+    const empty = result.ok && (result.value === null || result.value === '');
+    if (empty && skipWhenEmpty.has(name)) return { kind: 'skip' };
     if (!result.ok) return { kind: 'reject', code: result.code, field: name, reason: result.reason, unmapped };
     if (result.unit !== undefined) units[name] = result.unit;
-    if ((result.value === null || result.value === '') && fields[name]?.required) {
+    if (!empty) {
+      const bad = outOfRange(rule, result.value, get, row);
+      if (bad !== undefined) return { kind: 'reject', code: 'MAP_RANGE', field: name, reason: bad, unmapped };
+    }
+    if (empty && (fields[name]?.required || rule.required)) {
       return {
         kind: 'reject',
         code: 'MAP_REQUIRED',
@@ -192,6 +245,18 @@ export function applyMapping(spec: MappingSpec, get: RecordAccessor): MappedReco
   return { kind: 'row', row, unmapped };
 }
 
+/**
+ * When a field is filled: fields that can skip the record first, then plain fields, then fields compared with
+ * another field (`notBefore.field`), converted fields (they may read the code another field was mapped to),
+ * and last `unitOf` fields (the unit a converted field was stored in).
+ */
+function phase([name, rule]: [string, FieldRule], skipWhenEmpty: ReadonlySet<string>): number {
+  if (rule.unitOf !== undefined) return 3;
+  if (rule.convert) return 2;
+  if (rule.notBefore?.field !== undefined) return 1;
+  return skipWhenEmpty.has(name) ? -1 : 0;
+}
+
 type Value = { ok: true; value: unknown; unit?: string } | { ok: false; code: MappingRejectCode; reason: string };
 
 function fieldValue(
@@ -203,7 +268,7 @@ function fieldValue(
   unmapped: UnmappedCode[],
 ): Value {
   if (rule.unitOf !== undefined) return { ok: true, value: units[rule.unitOf] ?? null };
-  const raw = rule.const !== undefined ? rule.const : get(rule.from as string);
+  const raw = extract(rule, rule.const !== undefined ? rule.const : joined(rule, get));
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === ''))
     return { ok: true, value: null };
   if (rule.bloodPressure) {
@@ -212,7 +277,9 @@ function fieldValue(
       ? { ok: true, value: bp[rule.bloodPressure], unit: STANDARD_UNIT.blood_pressure }
       : { ok: false, code: 'MAP_BLOOD_PRESSURE', reason: `blood pressure: ${bp.reason}` };
   }
-  let value = normalize(rule.as, raw);
+  // A code map on a typed field maps the text as written; the mapped text is then read as that type.
+  const mapFirst = rule.codeMap !== undefined && rule.as !== 'text' && rule.as !== 'reference';
+  let value = mapFirst ? ({ ok: true, value: toHalfWidth(String(raw)).trim() } as Value) : normalize(rule.as, raw);
   if (!value.ok) return value;
   if (rule.codeMap) {
     const map = spec.codeMaps[rule.codeMap];
@@ -228,9 +295,77 @@ function fieldValue(
       if (map?.otherwise !== 'keep')
         return { ok: false, code: 'MAP_CODE', reason: `code "${code}" is not in code map ${rule.codeMap}` };
     } else value = { ok: true, value: mapped };
+    if (mapFirst) value = normalize(rule.as, value.value);
+    if (!value.ok) return value;
   }
   if (rule.convert) return convert(rule.convert, Number(value.value), get, row);
   return value;
+}
+
+/** The value at `from`, with the values at `concat` appended. */
+function joined(rule: FieldRule, get: RecordAccessor): unknown {
+  const first = get(rule.from as string);
+  if (rule.concat === undefined) return first;
+  const parts = [first, ...rule.concat.map((p) => get(p))].filter((v) => v !== undefined && v !== null && v !== '');
+  return parts.length === 0 ? null : parts.map(String).join('');
+}
+
+/** Applies `decode` and `pattern` to a raw value. */
+function extract(rule: FieldRule, raw: unknown): unknown {
+  if (raw === undefined || raw === null || (rule.decode === undefined && rule.pattern === undefined)) return raw;
+  let text = String(raw);
+  if (rule.decode === 'base64') text = Buffer.from(text.trim(), 'base64').toString('utf8');
+  if (rule.pattern === undefined) return text;
+  const m = compiledPattern(rule.pattern).exec(toHalfWidth(text));
+  return m === null ? null : (m[1] ?? m[0]);
+}
+
+const patterns = new Map<string, RegExp>();
+const PATTERNS_CACHED_MAX = 1_000;
+
+function compiledPattern(text: string): RegExp {
+  let re = patterns.get(text);
+  if (re === undefined) {
+    re = new RegExp(text, 'u');
+    if (patterns.size >= PATTERNS_CACHED_MAX) patterns.clear();
+    patterns.set(text, re);
+  }
+  return re;
+}
+
+/** Why a filled value breaks the rule's `min`, `max` or `notBefore`, or undefined when it does not. */
+function outOfRange(rule: FieldRule, value: unknown, get: RecordAccessor, row: Record<string, unknown>) {
+  const v = comparable(value);
+  if (v === undefined) return undefined;
+  const shown = String(value);
+  if (rule.min !== undefined && v < (comparable(rule.min) as number))
+    return `${shown} is below the plausible minimum ${rule.min}`;
+  if (rule.max !== undefined && v > (comparable(rule.max) as number))
+    return `${shown} is above the plausible maximum ${rule.max}`;
+  const nb = rule.notBefore;
+  if (nb !== undefined) {
+    const other = nb.field !== undefined ? row[nb.field] : dateOf(get(nb.from as string));
+    const o = comparable(other);
+    if (o !== undefined && v < o) return `${shown} precedes ${nb.field ?? nb.from} ${String(other)}`;
+  }
+  return undefined;
+}
+
+/** A date read from the record for `notBefore.from` (ISO date, or undefined when unreadable). */
+function dateOf(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const d = parseClinicalDate(raw as string | number);
+  return d.ok ? (d.instant ?? d.date) : undefined;
+}
+
+/** Numbers as they are; an ISO date as the instant its Beijing day starts; an ISO instant as its time. */
+function comparable(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return Date.parse(`${v}T00:00:00+08:00`);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(v)) return undefined;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : t;
 }
 
 function convert(c: NonNullable<FieldRule['convert']>, n: number, get: RecordAccessor, row: Record<string, unknown>) {

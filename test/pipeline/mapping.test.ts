@@ -136,3 +136,140 @@ test('sex codes in every common spelling; invalid specs are refused naming the f
     }
   }
 });
+
+test('pattern extracts the first capture group (after decode), concat joins parts, no match leaves the field empty', () => {
+  const s = spec({
+    id: 'extract',
+    version: 1,
+    target: 'person',
+    fields: {
+      person_id: { from: 'id' },
+      gender: { const: 'U', as: 'sex' },
+      name: { from: 'family', concat: ['given', 'absent'] },
+      region_code: { from: 'idNumber', pattern: '^(\\d{6})' },
+      year_of_birth: { from: 'birth', pattern: '^(\\d{4})', as: 'number' },
+      phone: { from: 'note', decode: 'base64', pattern: '电话[:：]?\\s*(1\\d{10})' },
+    },
+  });
+  const note = Buffer.from('联系电话：13800138000。', 'utf8').toString('base64');
+  const r = applyMapping(
+    s,
+    get({ id: 'P1', family: '欧阳', given: '娜娜', idNumber: '３１０１０１19800101001X', birth: '1980年1月1日', note }),
+  );
+  assert.deepEqual(r.kind === 'row' && [r.row.name, r.row.region_code, r.row.year_of_birth, r.row.phone], [
+    '欧阳娜娜',
+    '310101',
+    1980,
+    '13800138000',
+  ]);
+  const none = applyMapping(s, get({ id: 'P1', family: '李', idNumber: 'passport E123', birth: '', note: '' }));
+  assert.deepEqual(none.kind === 'row' && [none.row.name, none.row.region_code, none.row.year_of_birth], [
+    '李',
+    null,
+    null,
+  ]);
+});
+
+test('required, min, max and notBefore refuse a record with MAP_REQUIRED or MAP_RANGE naming the field', () => {
+  const s = spec({
+    id: 'ranges',
+    version: 1,
+    target: 'measurement',
+    fields: {
+      person_id: { from: 'pid' },
+      measurement_code: { const: '14749-6' },
+      value: { from: 'v', as: 'number', required: true, min: 0, max: 100 },
+      measured_at: { from: 'at', as: 'datetime', notBefore: { from: 'birth' } },
+    },
+  });
+  const ok = { pid: 'P', v: '5.5', at: '2024-01-02 08:00', birth: '19500101' };
+  assert.equal(applyMapping(s, get(ok)).kind, 'row');
+  const cases: [Record<string, unknown>, string, string, RegExp][] = [
+    [{ v: '' }, 'MAP_REQUIRED', 'value', /missing/],
+    [{ v: '-1' }, 'MAP_RANGE', 'value', /below the plausible minimum 0/],
+    [{ v: '900' }, 'MAP_RANGE', 'value', /above the plausible maximum 100/],
+    [{ at: '1949-12-31 23:00' }, 'MAP_RANGE', 'measured_at', /precedes birth 1950-01-01/],
+  ];
+  for (const [change, code, field, reason] of cases) {
+    const r = applyMapping(s, get({ ...ok, ...change }));
+    assert.equal(r.kind, 'reject', JSON.stringify(change));
+    if (r.kind === 'reject') {
+      assert.deepEqual([r.code, r.field], [code, field]);
+      assert.match(r.reason, reason);
+    }
+  }
+  const visit = spec({
+    id: 'visit',
+    version: 1,
+    target: 'visit_occurrence',
+    fields: {
+      visit_id: { from: 'id' },
+      person_id: { from: 'pid' },
+      visit_type: { const: 'inpatient' },
+      end_date: { from: 'out', as: 'date', notBefore: { field: 'start_date' } },
+      start_date: { from: 'in', as: 'date', min: '1900-01-01' },
+    },
+  });
+  const same = applyMapping(visit, get({ id: 'V', pid: 'P', in: '2023/5/1 10:00', out: '2023-05-01' }));
+  assert.equal(same.kind, 'row');
+  const back = applyMapping(visit, get({ id: 'V', pid: 'P', in: '2023-05-01', out: '2023-04-30' }));
+  assert.deepEqual(back.kind === 'reject' && [back.code, back.field], ['MAP_RANGE', 'end_date']);
+  const old = applyMapping(visit, get({ id: 'V', pid: 'P', in: '1899-12-31', out: '' }));
+  assert.deepEqual(old.kind === 'reject' && [old.code, old.field], ['MAP_RANGE', 'start_date']);
+});
+
+test('skipWhenEmpty skips records whose listed field comes out empty; a code map on a typed field maps first', () => {
+  const s = spec({
+    id: 'death',
+    version: 1,
+    target: 'death',
+    skipWhenEmpty: ['death_date'],
+    fields: { person_id: { from: 'pid' }, death_date: { from: 'died', as: 'date' } },
+  });
+  assert.deepEqual(applyMapping(s, get({ pid: 'P', died: '' })), { kind: 'skip' });
+  assert.deepEqual(applyMapping(s, get({ died: '' })), { kind: 'skip' });
+  assert.equal(applyMapping(s, get({ pid: 'P', died: '2024-02-30' })).kind, 'reject');
+  const dx = spec({
+    id: 'dx',
+    version: 1,
+    target: 'condition_occurrence',
+    fields: {
+      person_id: { from: 'pid' },
+      condition_code: { from: 'code' },
+      condition_date: { from: 'date', as: 'date' },
+      is_primary: { from: 'type', as: 'boolean', codeMap: 'primary' },
+    },
+    codeMaps: { primary: { entries: { 主要诊断: 'true', 其他诊断: 'false' } } },
+  });
+  const rec = { pid: 'P', code: 'E11.900', date: '2023-05-01' };
+  const p = applyMapping(dx, get({ ...rec, type: '主要诊断' }));
+  const o = applyMapping(dx, get({ ...rec, type: ' 其他诊断 ' }));
+  assert.deepEqual([p.kind === 'row' && p.row.is_primary, o.kind === 'row' && o.row.is_primary], [true, false]);
+  const unknown = applyMapping(dx, get({ ...rec, type: '疑似诊断' }));
+  assert.deepEqual(unknown.kind === 'reject' && [unknown.code, unknown.unmapped], [
+    'MAP_CODE',
+    [{ codeMap: 'primary', code: '疑似诊断' }],
+  ]);
+});
+
+test('specs with a bad pattern, a notBefore on an unmapped field or an unknown skipWhenEmpty field are refused', () => {
+  const bad = parseMappingSpec({
+    id: 'bad-extensions',
+    version: 1,
+    target: 'measurement',
+    skipWhenEmpty: ['nonsense'],
+    fields: {
+      person_id: { from: 'p', pattern: '(unclosed' },
+      measurement_code: { const: 'x' },
+      measured_at: { from: 't', as: 'datetime', notBefore: { field: 'visit_id' } },
+      value: { from: 'v', min: 'yesterday' },
+    },
+  });
+  assert.equal(bad.ok, false);
+  if (!bad.ok) {
+    const text = bad.problems.join('\n');
+    for (const part of ['a valid regular expression', 'notBefore names field "visit_id"', '"nonsense" is not', 'min']) {
+      assert.ok(text.includes(part), `${part} in\n${text}`);
+    }
+  }
+});
