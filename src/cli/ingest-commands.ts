@@ -14,7 +14,7 @@ import { isMeridianError, MeridianError } from '../errors/registry.ts';
 import { importMappings } from '../node/ingest-routes.ts';
 import { openNodeStores } from '../node/stores.ts';
 import type { LoadProgress, LoadSummary } from '../pipeline/loader.ts';
-import type { IngestService, UnmappedRow } from '../pipeline/service.ts';
+import type { UnmappedRow } from '../pipeline/service.ts';
 import { SOURCE_FORMATS, type SourceFormat } from '../sources/index.ts';
 import { homeLayout, homeOption } from './home.ts';
 
@@ -34,12 +34,37 @@ export function nodeConfigFor(home: string | undefined, name: string, file?: str
   });
 }
 
-/** Either the running node (over HTTPS) or the opened data directory. */
-type Target =
-  | { kind: 'remote'; call: (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<unknown> }
-  | { kind: 'local'; ingest: IngestService; close: () => Promise<void> };
+/** What the CLI asks of a node, answered by the running node (over HTTPS) or by its opened data directory. */
+interface NodeIngestApi {
+  ingest(
+    body: { path: string; source?: string; format?: SourceFormat },
+    onProgress: (p: LoadProgress) => void,
+  ): Promise<LoadSummary>;
+  rerun(source: string | undefined): Promise<LoadSummary>;
+  unmapped(source: string | undefined): Promise<UnmappedRow[]>;
+  setCodes(body: {
+    spec: string;
+    codeMap: string;
+    entries: { code: string; to: string | null }[];
+  }): Promise<{ id: string; version: number }>;
+  importMappings(body: { profile?: unknown; specs: unknown[] }): Promise<unknown>;
+  close(): Promise<void>;
+}
 
-async function connect(config: NodeConfig): Promise<Target> {
+/** Runs `fn` against the node: the running one when it answers, else its data directory (closed afterwards). */
+async function withNode<T>(
+  o: { home?: string; node: string; config?: string },
+  fn: (api: NodeIngestApi) => Promise<T>,
+): Promise<T> {
+  const api = await connect(nodeConfigFor(o.home, o.node, o.config));
+  try {
+    return await fn(api);
+  } finally {
+    await api.close();
+  }
+}
+
+async function connect(config: NodeConfig): Promise<NodeIngestApi> {
   const tls = loadTlsMaterial({ dir: config.pki.caDir, name: config.pki.identity });
   const base = `https://${config.node.host}:${config.node.port}`;
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 24 * 3600_000) => {
@@ -62,7 +87,7 @@ async function connect(config: NodeConfig): Promise<Target> {
   };
   try {
     await call('GET', '/local/v1/ingest/running', undefined, 3000);
-    return { kind: 'remote', call };
+    return remoteApi(call);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (
@@ -72,7 +97,49 @@ async function connect(config: NodeConfig): Promise<Target> {
       throw e;
   }
   const stores = await openNodeStores(config);
-  return { kind: 'local', ingest: stores.ingest, close: () => stores.close() };
+  const by = `cli@${config.node.name}`;
+  const ingest = stores.ingest;
+  return {
+    ingest: (body, onProgress) => ingest.ingest({ ...body, onProgress }),
+    rerun: (source) => ingest.rerun({ source }),
+    unmapped: (source) => ingest.unmapped(source),
+    setCodes: (body) => ingest.setCodes({ ...body, by }),
+    importMappings: (body) => importMappings(ingest, body, by),
+    close: () => stores.close(),
+  };
+}
+
+type Call = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<unknown>;
+
+/** The running node's local API; progress of a load is polled while it runs. */
+function remoteApi(call: Call): NodeIngestApi {
+  return {
+    async ingest(body, onProgress) {
+      const timer = setInterval(() => {
+        call('GET', '/local/v1/ingest/running')
+          .then((r) => {
+            const p = (r as { running: { progress: LoadProgress | null } | null }).running?.progress;
+            if (p) onProgress(p);
+          })
+          .catch(() => undefined);
+      }, 500);
+      try {
+        return (await call('POST', '/local/v1/ingest', body)) as LoadSummary;
+      } finally {
+        clearInterval(timer);
+      }
+    },
+    rerun: async (source) => (await call('POST', '/local/v1/ingest/rerun', { source })) as LoadSummary,
+    unmapped: async (source) =>
+      (
+        (await call('GET', `/local/v1/mapping/unmapped${source ? `?source=${encodeURIComponent(source)}` : ''}`)) as {
+          unmapped: UnmappedRow[];
+        }
+      ).unmapped,
+    setCodes: async (body) => (await call('POST', '/local/v1/mapping/codes', body)) as { id: string; version: number },
+    importMappings: (body) => call('POST', '/local/v1/mapping/import', body),
+    close: async () => undefined,
+  };
 }
 
 function progressBar(json: boolean): { update(p: LoadProgress): void; stop(): void } {
@@ -162,41 +229,10 @@ export function registerIngestCommands(program: Command): void {
           throw new MeridianError('MER_CLI_USAGE', `--format ${o.format}: use one of ${SOURCE_FORMATS.join(', ')}`);
         }
         const format = o.format as SourceFormat | undefined;
-        const target = await connect(nodeConfigFor(o.home, o.node, o.config));
         const bar = progressBar(o.json === true);
-        let summary: LoadSummary;
-        try {
-          if (target.kind === 'local') {
-            summary = await target.ingest.ingest({
-              path: resolve(path),
-              source: o.source,
-              format,
-              onProgress: (p) => bar.update(p),
-            });
-          } else {
-            const timer = setInterval(() => {
-              target
-                .call('GET', '/local/v1/ingest/running')
-                .then((r) => {
-                  const p = (r as { running: { progress: LoadProgress | null } | null }).running?.progress;
-                  if (p) bar.update(p);
-                })
-                .catch(() => undefined);
-            }, 500);
-            try {
-              summary = (await target.call('POST', '/local/v1/ingest', {
-                path: resolve(path),
-                source: o.source,
-                format,
-              })) as LoadSummary;
-            } finally {
-              clearInterval(timer);
-            }
-          }
-        } finally {
-          bar.stop();
-          if (target.kind === 'local') await target.close();
-        }
+        const summary = await withNode(o, (api) =>
+          api.ingest({ path: resolve(path), source: o.source, format }, (p) => bar.update(p)),
+        ).finally(() => bar.stop());
         if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
         else printSummary(summary, (l) => process.stdout.write(`${l}\n`));
         if (summary.totals.failed > 0) process.exitCode = 1;
@@ -218,21 +254,7 @@ export function registerIngestCommands(program: Command): void {
     .option('--source <name>', 'only this source')
     .option('--json', 'print JSON')
     .action(async (o: { node: string; config?: string; home?: string; source?: string; json?: boolean }) => {
-      const target = await connect(nodeConfigFor(o.home, o.node, o.config));
-      let rows: UnmappedRow[];
-      try {
-        rows =
-          target.kind === 'local'
-            ? await target.ingest.unmapped(o.source)
-            : (
-                (await target.call(
-                  'GET',
-                  `/local/v1/mapping/unmapped${o.source ? `?source=${encodeURIComponent(o.source)}` : ''}`,
-                )) as { unmapped: UnmappedRow[] }
-              ).unmapped;
-      } finally {
-        if (target.kind === 'local') await target.close();
-      }
+      const rows = await withNode(o, (api) => api.unmapped(o.source));
       if (o.json) process.stdout.write(`${JSON.stringify({ unmapped: rows })}\n`);
       else printUnmapped(rows, (l) => process.stdout.write(`${l}\n`));
     });
@@ -267,24 +289,11 @@ export function registerIngestCommands(program: Command): void {
           const to = e.slice(i + 1).trim();
           return { code: e.slice(0, i).trim(), to: to === '' ? null : to };
         });
-        const target = await connect(nodeConfigFor(o.home, o.node, o.config));
-        try {
-          const body = { spec: o.spec, codeMap: o.codeMap, entries: parsed };
-          const spec =
-            target.kind === 'local'
-              ? await target.ingest.setCodes({ ...body, by: `cli@${o.node}` })
-              : ((await target.call('POST', '/local/v1/mapping/codes', body)) as { id: string; version: number });
+        await withNode(o, async (api) => {
+          const spec = await api.setCodes({ spec: o.spec, codeMap: o.codeMap, entries: parsed });
           process.stdout.write(`stored ${spec.id}@${spec.version}\n`);
-          if (o.rerun) {
-            const summary =
-              target.kind === 'local'
-                ? await target.ingest.rerun({ source: o.source })
-                : ((await target.call('POST', '/local/v1/ingest/rerun', { source: o.source })) as LoadSummary);
-            printSummary(summary, (l) => process.stdout.write(`${l}\n`));
-          }
-        } finally {
-          if (target.kind === 'local') await target.close();
-        }
+          if (o.rerun) printSummary(await api.rerun(o.source), (l) => process.stdout.write(`${l}\n`));
+        });
       },
     );
 
@@ -301,16 +310,8 @@ export function registerIngestCommands(program: Command): void {
       } catch (e) {
         throw new MeridianError('MER_CLI_USAGE', `${file}: ${(e as Error).message}`);
       }
-      const target = await connect(nodeConfigFor(o.home, o.node, o.config));
-      try {
-        const r =
-          target.kind === 'local'
-            ? await importMappings(target.ingest, { profile: body.profile, specs: body.specs ?? [] }, `cli@${o.node}`)
-            : await target.call('POST', '/local/v1/mapping/import', { profile: body.profile, specs: body.specs ?? [] });
-        process.stdout.write(`${JSON.stringify(r)}\n`);
-      } finally {
-        if (target.kind === 'local') await target.close();
-      }
+      const r = await withNode(o, (api) => api.importMappings({ profile: body.profile, specs: body.specs ?? [] }));
+      process.stdout.write(`${JSON.stringify(r)}\n`);
     });
 
   common(
@@ -319,16 +320,7 @@ export function registerIngestCommands(program: Command): void {
     .option('--source <name>', 'source (when the node has several)')
     .option('--json', 'print the load summary as JSON')
     .action(async (o: { node: string; config?: string; home?: string; source?: string; json?: boolean }) => {
-      const target = await connect(nodeConfigFor(o.home, o.node, o.config));
-      let summary: LoadSummary;
-      try {
-        summary =
-          target.kind === 'local'
-            ? await target.ingest.rerun({ source: o.source })
-            : ((await target.call('POST', '/local/v1/ingest/rerun', { source: o.source })) as LoadSummary);
-      } finally {
-        if (target.kind === 'local') await target.close();
-      }
+      const summary = await withNode(o, (api) => api.rerun(o.source));
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else printSummary(summary, (l) => process.stdout.write(`${l}\n`));
     });

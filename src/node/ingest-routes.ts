@@ -136,10 +136,7 @@ export async function importMappings(
     specs.push(`${saved.id}@${saved.version}`);
   }
   let profile: string | null = null;
-  if (body.profile !== undefined) {
-    await ingest.installMappings({ profile: body.profile, specs: [] }, by);
-    profile = (body.profile as { source?: string }).source ?? null;
-  }
+  if (body.profile !== undefined) profile = (await ingest.saveProfile(body.profile)).source;
   return { specs, profile };
 }
 

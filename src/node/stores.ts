@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import type { NodeConfig } from '../config/schema.ts';
 import { LocalNotaryLog } from '../pipeline/notary.ts';
 import { PIPELINE_MIGRATIONS, type PipelineDatabase } from '../pipeline/schema.ts';
@@ -18,7 +19,7 @@ export const NODE_ALL_MIGRATIONS = [...NODE_MIGRATIONS, ...PIPELINE_MIGRATIONS];
 
 /** The node's open stores. */
 export interface NodeStores {
-  db: import('kysely').Kysely<NodeDatabase & PipelineDatabase>;
+  db: Kysely<NodeDatabase & PipelineDatabase>;
   dialect: DatabaseDialect;
   lake: Lake;
   ingest: IngestService;

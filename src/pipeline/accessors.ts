@@ -54,13 +54,13 @@ function cellValue(v: unknown): unknown {
 }
 
 const hl7Paths = new Map<string, { path: Hl7Path; explicit: boolean }>();
-const HL7_PATHS_CACHED_MAX = 10_000;
+const PATHS_CACHED_MAX = 10_000;
 
 function hl7Path(text: string): { path: Hl7Path; explicit: boolean } {
   let p = hl7Paths.get(text);
   if (p === undefined) {
     p = { path: parseHl7Path(text), explicit: /^[A-Z][A-Z0-9]{2}\[/.test(text.trim()) };
-    if (hl7Paths.size >= HL7_PATHS_CACHED_MAX) hl7Paths.clear();
+    if (hl7Paths.size >= PATHS_CACHED_MAX) hl7Paths.clear();
     hl7Paths.set(text, p);
   }
   return p;
@@ -110,7 +110,7 @@ function fhirPath(text: string): { relative: boolean; steps: Step[] } {
       return step;
     });
     p = { relative, steps };
-    if (fhirPaths.size >= HL7_PATHS_CACHED_MAX) fhirPaths.clear();
+    if (fhirPaths.size >= PATHS_CACHED_MAX) fhirPaths.clear();
     fhirPaths.set(text, p);
   }
   return p;

@@ -18,7 +18,7 @@ import { join, relative, sep } from 'node:path';
 import type { Kysely } from 'kysely';
 import { isMeridianError, MeridianError } from '../errors/registry.ts';
 import { canonicalize } from '../ledger/index.ts';
-import { DWD_TABLES, type DwdTable, lakeColumns } from '../model/dwd.ts';
+import { lakeColumns } from '../model/dwd.ts';
 import {
   type AnySourceFile,
   detectFileFormat,
@@ -185,7 +185,8 @@ export async function runLoad(
       summary: null,
     })
     .execute();
-  const bytesTotal = opts.files.reduce((n, f) => n + (statSync(f.path, { throwIfNoEntry: false })?.size ?? 0), 0);
+  const sizes = opts.files.map((f) => statSync(f.path, { throwIfNoEntry: false })?.size ?? 0);
+  const bytesTotal = sizes.reduce((n, size) => n + size, 0);
   const progress: LoadProgress = {
     phase: 'landing',
     file: '',
@@ -257,7 +258,7 @@ export async function runLoad(
     summary.elapsedMs = Math.round(performance.now() - t0);
     files.push(summary);
     progress.filesDone++;
-    progress.bytesDone += statSync(f.path, { throwIfNoEntry: false })?.size ?? 0;
+    progress.bytesDone += sizes[i] ?? 0;
   }
   progress.phase = 'done';
   opts.onProgress?.(progress);
@@ -374,6 +375,7 @@ async function loadFile(
     );
   }
   const versions = specs.map(mappingVersion);
+  const targets = specs.map((spec, k) => ({ spec, mv: versions[k] as string, columns: lakeColumns(spec.target) }));
   const fingerprint = sha256Hex(
     canonicalize({ format, encoding: rule.encoding ?? null, omopTable: rule.omopTable ?? null, versions }),
   );
@@ -459,9 +461,7 @@ async function loadFile(
       }
       const record = item as AnyRecord;
       let mapped = false;
-      for (const spec of specs) {
-        const mv = mappingVersion(spec);
-        const columns = lakeColumns(spec.target);
+      for (const { spec, mv, columns } of targets) {
         for (const unit of mappingUnits(format, record, spec)) {
           const r = applyMapping(spec, unit.get);
           if (r.kind === 'skip') continue;
@@ -678,9 +678,4 @@ function summarize(
     rowsByTable,
     notarized: notarized ? { batchRoot: notarized.commitment.root, entries: notarized.commitment.size } : null,
   };
-}
-
-/** The DWD tables a set of specs writes (for messages and the portal). */
-export function targetTables(specs: Iterable<MappingSpec>): DwdTable[] {
-  return [...new Set([...specs].map((s) => s.target))].filter((t) => t in DWD_TABLES);
 }

@@ -4,7 +4,7 @@
  * the first rule whose pattern matches a file decides.
  */
 import { z } from 'zod';
-import { SOURCE_FORMATS, type SourceFormat } from '../sources/index.ts';
+import { SOURCE_FORMATS } from '../sources/index.ts';
 
 const SPEC_ID = /^[a-z0-9][a-z0-9-]{1,63}$/;
 
@@ -57,9 +57,4 @@ export function ruleFor(profile: SourceProfile, relativePath: string): SourceRul
   const posix = relativePath.split('\\').join('/');
   const base = posix.slice(posix.lastIndexOf('/') + 1);
   return profile.rules.find((r) => globRegExp(r.match).test(r.match.includes('/') ? posix : base));
-}
-
-/** The formats a profile reads (for messages). */
-export function profileFormats(profile: SourceProfile): SourceFormat[] {
-  return [...new Set(profile.rules.flatMap((r) => (r.format ? [r.format] : [])))];
 }

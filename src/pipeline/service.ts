@@ -229,6 +229,11 @@ export class IngestService {
     return saveSpec(this.#o.db, input as MappingSpecInput, by, this.#now());
   }
 
+  /** Stores a source profile, replacing the one of its source. */
+  async saveProfile(input: unknown): Promise<SourceProfile> {
+    return saveProfile(this.#o.db, input, this.#now());
+  }
+
   /** Adds or changes code-map entries of a spec (a new spec version); `to: null` removes an entry. */
   async setCodes(opts: {
     spec: string;

@@ -281,7 +281,7 @@ class DuckDBLake implements Lake {
         for (const file of listParquet(join(stageDir, table))) {
           moves.push({
             from: relative(this.dir, file.path),
-            to: relative(this.dir, join(this.dir, table, relative(join(stageDir, table), file.path))),
+            to: join(table, relative(join(stageDir, table), file.path)),
           });
         }
       }
@@ -300,11 +300,8 @@ class DuckDBLake implements Lake {
       writeFileAtomic(intent, JSON.stringify({ stage, moves, deletes } satisfies PublishIntent));
       this.#statsCache = undefined;
       completePublish(this.dir, intent);
-      for (const table of new Set(
-        [...moves, ...deletes.map((d) => ({ to: d }))].map((m) => m.to.split(sep)[0] as string),
-      )) {
-        if (listParquet(join(this.dir, table)).length === 0) await this.#dropView(table);
-      }
+      const tables = new Set([...moves.map((m) => m.to), ...deletes].map((path) => path.split(sep)[0] as string));
+      for (const table of tables) if (listParquet(join(this.dir, table)).length === 0) await this.#dropView(table);
       return { published: moves.length };
     });
   }
