@@ -22,6 +22,7 @@ import { LocalPasswordProvider, type LoginProvider } from './auth/providers.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { SessionIssuer } from './auth/sessions.ts';
 import { UserStore } from './auth/users.ts';
+import { type IngestTimeouts, registerIngestRoutes } from './ingest/routes.ts';
 import { NodeTracker } from './nodes/node-tracker.ts';
 import { registerChannelRoutes, registerNodeApiRoutes } from './nodes/routes.ts';
 import { TaskQueues } from './nodes/task-queue.ts';
@@ -37,6 +38,8 @@ export interface HubAppOptions {
   portalDir?: string | undefined;
   logger?: Logger;
   now?: () => Date;
+  /** How long ingest calls wait for a node's answer (defaults suit production; tests shorten them). */
+  ingestTimeouts?: Partial<IngestTimeouts>;
 }
 
 /** The built hub: two Fastify apps and the services behind them. */
@@ -91,6 +94,7 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
     publicUrl: opts.config.hub.publicUrl,
   });
   registerNodeApiRoutes(userApp, { tracker, hubName, now });
+  registerIngestRoutes(userApp, { tracker, queues, audit, timeouts: opts.ingestTimeouts });
   await registerPortal(userApp, opts.portalDir);
 
   const peerApp = await createBaseApp({

@@ -1,6 +1,8 @@
 /**
- * The portal in a real Chromium against the real demo consortium (one hub, three node processes): log in
- * through the page, switch language, and see the three hospital nodes live. Screenshots go to test-output/.
+ * The portal in a real Chromium against the real demo consortium (one hub, three node processes, each loaded
+ * with a small generated data set on first start): log in through the page, switch language, and see the
+ * three hospital nodes live; a data steward reviews their hospital's loads and quarantine, maps a local code
+ * and re-runs. Screenshots go to test-output/.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +15,8 @@ import { freePort, type Proc, startMeridian, waitUntil } from '../integration/pr
 
 const OUT = join(import.meta.dirname, '..', '..', 'test-output', 'e2e');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Patients per demo hospital: enough for every table and a few rejects, small enough to load in a minute. */
+const DEMO_PATIENTS = 300;
 let home: string;
 let demo: Proc;
 let browser: Browser;
@@ -54,10 +58,12 @@ before(async () => {
     String(await freePort()),
     '--node-base-port',
     String(await consecutiveFreePorts(DEMO_HOSPITALS.length)),
+    '--patients',
+    String(DEMO_PATIENTS),
   ]);
   await waitUntil(
     () => `demo up\n${demo.output()}`,
-    180_000,
+    400_000,
     async () => (demo.output().includes('consortium is up') ? true : undefined),
   );
   browser = await chromium.launch({
@@ -145,5 +151,98 @@ test('a researcher sees the navigation but gets a plain no-permission page for n
   await page.getByTestId('nav-nodes').click();
   await page.getByTestId('no-permission').waitFor();
   await shot(page, '06-researcher-no-permission');
+  await page.close();
+});
+
+/** Calls the hub API from inside the page with the signed-in user's session token. */
+async function pageApi(page: Page, method: 'GET' | 'POST', path: string, body?: unknown) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const res = await fetch(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${sessionStorage.getItem('meridian.token')}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
+    { method, path, body },
+  );
+}
+
+test('a data steward reviews their loads and quarantine, maps a local code and re-runs', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${portal}/login`);
+  await page.getByTestId('login-username').fill('steward-a');
+  await page.getByTestId('login-password').fill(DEMO_PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL(/\/nodes$/);
+
+  await page.getByTestId('nav-sources').click();
+  await page.getByTestId('sources-page').waitFor();
+  assert.match((await page.getByTestId('ingest-node').textContent()) ?? '', /华东第一人民医院/);
+  const rows = page.locator('[data-testid^="load-rows-"]').first();
+  await rows.waitFor();
+  const loaded = Number(((await rows.textContent()) ?? '').replace(/\D/g, ''));
+  assert.ok(loaded > 0, `the demo load has rows (${loaded})`);
+  await page.locator('[data-testid="quarantine-table"] tbody tr').first().waitFor();
+  await shot(page, '07-steward-sources-zh');
+
+  await page.locator('[data-testid^="load-open-"]').first().click();
+  await page.getByTestId('load-files').waitFor();
+  await page.locator('[data-testid="load-drawer"] canvas').first().waitFor();
+  await shot(page, '08-steward-load-drawer-zh');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('load-drawer').waitFor({ state: 'detached' });
+
+  const other = await pageApi(page, 'GET', '/api/ingest/hospital-b/loads');
+  assert.equal(other.status, 403, 'a steward cannot read another hospital');
+  assert.equal((other.body.error as { code: string }).code, 'MER_INGEST_OTHER_HOSPITAL');
+
+  // Take one lab code out of its code map, as when a hospital's local code table changes.
+  const specs = await pageApi(page, 'GET', '/api/ingest/hospital-a/specs');
+  type Spec = { id: string; codeMaps: Record<string, { entries: Record<string, string> }> };
+  const lab = (specs.body.specs as Spec[]).find((s) => s.id.endsWith('-lab') && s.codeMaps.lab);
+  assert.ok(lab, 'the demo hospital has a lab spec with a lab code map');
+  const [code, standard] = Object.entries(lab.codeMaps.lab?.entries ?? {})[0] ?? [];
+  assert.ok(code && standard);
+  const removed = await pageApi(page, 'POST', '/api/ingest/hospital-a/codes', {
+    spec: lab.id,
+    codeMap: 'lab',
+    entries: [{ code, to: null }],
+  });
+  assert.equal(removed.status, 200, JSON.stringify(removed.body));
+
+  await page.getByTestId('nav-mappings').click();
+  await page.getByTestId('mappings-page').waitFor();
+  await page.getByTestId('specs-table').locator('tbody tr').first().waitFor();
+  await page.getByTestId('mappings-rerun').click();
+  await page.locator('.ant-popconfirm .ant-btn-primary').click();
+  await page.getByTestId('rerun-result').waitFor({ timeout: 120_000 });
+  const row = page.getByTestId(`unmapped-row-${code}`);
+  await row.waitFor();
+  const suggestion = row.locator('[data-testid^="suggestion-"]').first();
+  if ((await suggestion.count()) > 0) {
+    await suggestion.click();
+    assert.notEqual(await page.getByTestId(`standard-${code}`).inputValue(), '', 'a suggestion fills the code');
+  }
+  await page.getByTestId(`standard-${code}`).fill(standard);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, '09-steward-mappings-zh');
+
+  await page.getByTestId('mappings-save').click();
+  await page.getByTestId('mappings-saved').waitFor();
+  assert.match((await page.getByTestId('mappings-saved').textContent()) ?? '', new RegExp(`${lab.id}@\\d+`));
+  await page.getByTestId('mappings-rerun').click();
+  await page.locator('.ant-popconfirm .ant-btn-primary').click();
+  await page.getByTestId('rerun-result').waitFor({ timeout: 120_000 });
+  await row.waitFor({ state: 'detached' });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, '10-steward-rerun-zh');
+
+  const history = await pageApi(page, 'GET', '/api/ingest/hospital-a/loads?limit=5');
+  assert.ok((history.body.loads as unknown[]).length >= 3, 'the two re-runs are in the load history');
   await page.close();
 });

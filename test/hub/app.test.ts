@@ -30,6 +30,22 @@ async function login(username: string, password = PASSWORD) {
   return hub.userApp.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
 }
 
+/** The stewards' ingest routes: steward and admin may read, only a steward may change. */
+const INGEST_ROUTES = [
+  'GET /api/ingest/:node/loads',
+  'GET /api/ingest/:node/loads/:loadId',
+  'GET /api/ingest/:node/quarantine',
+  'GET /api/ingest/:node/unmapped',
+  'GET /api/ingest/:node/specs',
+  'POST /api/ingest/:node/codes',
+  'POST /api/ingest/:node/rerun',
+] as const;
+
+/** A route pattern with its parameters filled: the steward's own hospital, and a plausible id. */
+function concreteUrl(pattern: string): string {
+  return pattern.replace(':node', 'hospital-a').replace(/:\w+/g, 'x1');
+}
+
 async function tokenFor(role: string): Promise<string> {
   const res = await login(role);
   assert.equal(res.statusCode, 200, res.body);
@@ -117,13 +133,15 @@ test('every /api route declares its roles; each wrong role gets 403 and no data,
   const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await tokenFor(r)] as const)));
   const guarded = hub.routes.user.filter((r) => r.access !== 'public');
   assert.ok(guarded.length >= 4, 'guarded routes are collected');
+  const ingest = guarded.filter((r) => r.url.startsWith('/api/ingest/')).map((r) => `${r.method} ${r.url}`);
+  assert.deepEqual(ingest.sort(), [...INGEST_ROUTES].sort(), 'every ingest route is declared and covered');
   for (const route of guarded) {
     if (route.access === 'public' || !('roles' in route.access)) continue;
     const allowed = new Set(route.access.roles);
     for (const role of ROLES) {
       const res = await hub.userApp.inject({
         method: route.method as 'GET' | 'POST',
-        url: route.url,
+        url: concreteUrl(route.url),
         headers: { authorization: `Bearer ${tokens[role]}` },
         ...(route.method === 'POST' ? { payload: {} } : {}),
       });

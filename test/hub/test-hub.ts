@@ -5,13 +5,18 @@ import { join } from 'node:path';
 import { initCa, issueIdentity, loadTlsMaterial } from '../../src/ca/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildHubApp, type HubApps } from '../../src/hub/app.ts';
+import type { IngestTimeouts } from '../../src/hub/ingest/routes.ts';
 import { HUB_MIGRATIONS, type HubDatabase } from '../../src/hub/schema.ts';
 import { openDatabase } from '../../src/store/index.ts';
 import { freshDatabase } from '../store/targets.ts';
 
 /** Builds a hub with `hub` config overrides and an optional clock; `dispose` closes and removes everything. */
-export async function startTestHub(opts: { hub?: Record<string, unknown>; now?: () => Date } = {}): Promise<{
+export async function startTestHub(
+  opts: { hub?: Record<string, unknown>; now?: () => Date; ingestTimeouts?: Partial<IngestTimeouts> } = {},
+): Promise<{
   hub: HubApps;
+  /** The consortium CA directory, to issue node identities from. */
+  pkiDir: string;
   dispose(): Promise<void>;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'hub-test-'));
@@ -34,9 +39,11 @@ export async function startTestHub(opts: { hub?: Record<string, unknown>; now?: 
     tls: loadTlsMaterial({ dir: join(dir, 'pki'), name: 'hub' }),
     sessionKey: new Uint8Array(32).fill(3),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.ingestTimeouts ? { ingestTimeouts: opts.ingestTimeouts } : {}),
   });
   return {
     hub,
+    pkiDir: join(dir, 'pki'),
     async dispose() {
       await hub.close();
       await store.close();

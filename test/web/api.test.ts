@@ -106,3 +106,18 @@ test('a success answer that is not JSON (an SPA fallback page) is an ApiError, n
   assert.equal(e.code, 'MER_INTERNAL');
   assert.match(e.message, /without a JSON body/);
 });
+
+test('a call may ask for a longer wait than the default, and a short one times out as MER_HUB_UNREACHABLE', async () => {
+  const { impl } = fakeFetch(
+    ({ init }) =>
+      new Promise<Response>((_, reject) => {
+        init.signal?.addEventListener('abort', () => reject(new DOMException('timed out', 'TimeoutError')));
+      }),
+  );
+  const api = createApiClient({ getToken: () => null, onSessionLost: () => {}, fetchImpl: impl });
+  const keepAlive = setTimeout(() => {}, 5_000); // AbortSignal.timeout does not hold the event loop open
+  const e = await rejection(api.request('/api/ingest/hospital-a/rerun', { method: 'POST', body: {}, timeoutMs: 20 }));
+  clearTimeout(keepAlive);
+  assert.equal(e.code, 'MER_HUB_UNREACHABLE');
+  assert.match(e.message, /no answer within 20 ms/);
+});

@@ -30,3 +30,21 @@ export type NodeInfo = NodeView;
 
 /** Body of `GET /api/nodes`. */
 export type NodesResponse = ReturnType<typeof consortiumView>;
+
+/** Bodies of the stewards' ingest API (the hub's own Zod-inferred types). */
+export type {
+  CodesBody,
+  CodesResponse,
+  FileSummaryView,
+  LoadRow,
+  LoadSummaryView,
+  LoadsResponse,
+  LoadTotals,
+  QuarantineResponse,
+  QuarantineRow,
+  RerunResponse,
+  SpecsResponse,
+  Suggestion,
+  UnmappedResponse,
+  UnmappedRow,
+} from '../../src/hub/ingest/schemas.ts';

@@ -35,6 +35,8 @@ export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal;
+  /** How long to wait for this call (default {@link REQUEST_TIMEOUT_MS}); long operations pass more. */
+  timeoutMs?: number;
 }
 
 /** A client bound to one session; `request` resolves with the parsed JSON body or rejects with ApiError. */
@@ -52,13 +54,16 @@ export interface ApiClientOptions {
 /** Builds the API client; one per mounted app, created by the session provider. */
 export function createApiClient({ getToken, onSessionLost, fetchImpl = fetch }: ApiClientOptions): ApiClient {
   return {
-    async request<T>(path: string, { method = 'GET', body, signal }: RequestOptions = {}): Promise<T> {
+    async request<T>(
+      path: string,
+      { method = 'GET', body, signal, timeoutMs = REQUEST_TIMEOUT_MS }: RequestOptions = {},
+    ): Promise<T> {
       const token = getToken();
       const headers: Record<string, string> = { accept: 'application/json' };
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
 
-      const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+      const timeout = AbortSignal.timeout(timeoutMs);
       let response: Response;
       try {
         response = await fetchImpl(path, {
@@ -69,7 +74,7 @@ export function createApiClient({ getToken, onSessionLost, fetchImpl = fetch }: 
         });
       } catch (e) {
         if (signal?.aborted) throw e;
-        const reason = timeout.aborted ? `no answer within ${REQUEST_TIMEOUT_MS} ms` : String(e);
+        const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : String(e);
         throw new ApiError('MER_HUB_UNREACHABLE', `The hub cannot be reached (${reason})`, 0);
       }
 

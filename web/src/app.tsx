@@ -1,6 +1,6 @@
 /**
  * The app: language and antd locale, the session, and the routes. `/login` is public; every other route sits
- * behind the sign-in guard inside the portal layout. The nodes page (and with it ECharts) loads on demand.
+ * behind the sign-in guard inside the portal layout. The built pages (and with them ECharts) load on demand.
  */
 import { App as AntApp, ConfigProvider, Spin, type ThemeConfig } from 'antd';
 import { lazy } from 'react';
@@ -15,6 +15,8 @@ import { NotFoundPage } from './pages/not-found-page.tsx';
 import { homePathFor, SessionProvider, useSession } from './session/session-context.tsx';
 
 const NodesPage = lazy(() => import('./pages/nodes-page.tsx').then((m) => ({ default: m.NodesPage })));
+const SourcesPage = lazy(() => import('./pages/sources-page.tsx').then((m) => ({ default: m.SourcesPage })));
+const MappingsPage = lazy(() => import('./pages/mappings-page.tsx').then((m) => ({ default: m.MappingsPage })));
 
 const NOT_BUILT_PAGES: readonly NotBuiltKey[] = [
   'dashboard',
@@ -72,6 +74,8 @@ function LocalizedApp() {
               <Route element={<RequireSession />}>
                 <Route index element={<HomeRedirect />} />
                 <Route path="/nodes" element={<NodesPage />} />
+                <Route path="/sources" element={<SourcesPage />} />
+                <Route path="/mappings" element={<MappingsPage />} />
                 {NOT_BUILT_PAGES.map((page) => (
                   <Route key={page} path={`/${page}`} element={<NotBuilt page={page} />} />
                 ))}

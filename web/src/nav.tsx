@@ -8,7 +8,9 @@ import {
   ExperimentOutlined,
   FileProtectOutlined,
   IdcardOutlined,
+  ImportOutlined,
   SettingOutlined,
+  SwapOutlined,
   TeamOutlined,
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
@@ -17,6 +19,8 @@ import type { ReactNode } from 'react';
 export const NAV_KEYS = [
   'dashboard',
   'catalog',
+  'sources',
+  'mappings',
   'cohorts',
   'projects',
   'requests',
@@ -34,6 +38,8 @@ export type NavKey = (typeof NAV_KEYS)[number];
 export const NAV_ICONS: Record<NavKey, ReactNode> = {
   dashboard: <DashboardOutlined />,
   catalog: <DatabaseOutlined />,
+  sources: <ImportOutlined />,
+  mappings: <SwapOutlined />,
   cohorts: <TeamOutlined />,
   projects: <ExperimentOutlined />,
   requests: <FileProtectOutlined />,

@@ -59,3 +59,10 @@ export function parseTimestamp(iso: string | null | undefined): number | null {
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? null : ms;
 }
+
+/** A share in [0, 1] as a percentage with at most one decimal, e.g. 0.1234 → "12.3%"; a tiny share is "<0.1%", never 0. */
+export function formatPercent(share: number, lang: Lang): string {
+  if (!Number.isFinite(share)) return '—';
+  const format = new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 1 });
+  return share > 0 && share < 0.001 ? `<${format.format(0.001)}` : format.format(share);
+}
