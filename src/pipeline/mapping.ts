@@ -207,6 +207,20 @@ export function specApplies(spec: MappingSpec, get: RecordAccessor): boolean {
   return true;
 }
 
+/** The order a spec's fields are filled in and its skip-when-empty fields, worked out once per spec. */
+const plans = new WeakMap<MappingSpec, { skipWhenEmpty: ReadonlySet<string>; ordered: [string, FieldRule][] }>();
+
+function planOf(spec: MappingSpec): { skipWhenEmpty: ReadonlySet<string>; ordered: [string, FieldRule][] } {
+  let plan = plans.get(spec);
+  if (plan === undefined) {
+    const skipWhenEmpty = new Set(spec.skipWhenEmpty ?? []);
+    const ordered = Object.entries(spec.fields).sort((a, b) => phase(a, skipWhenEmpty) - phase(b, skipWhenEmpty));
+    plan = { skipWhenEmpty, ordered };
+    plans.set(spec, plan);
+  }
+  return plan;
+}
+
 /**
  * Maps one source record (or one occurrence of the spec's `each`); pure. Records outside the spec's `when`
  * are skipped, not rejected. Fields with `convert` or `unitOf` are filled after the others, so they may
@@ -218,16 +232,14 @@ export function applyMapping(spec: MappingSpec, get: RecordAccessor): MappedReco
   const row: Record<string, unknown> = {};
   const units: Record<string, string> = {};
   const unmapped: UnmappedCode[] = [];
-  const skipWhenEmpty = new Set(spec.skipWhenEmpty ?? []);
-  const entries = Object.entries(spec.fields);
-  const ordered = [...entries].sort((a, b) => phase(a, skipWhenEmpty) - phase(b, skipWhenEmpty));
+  const { skipWhenEmpty, ordered } = planOf(spec);
   for (const [name, rule] of ordered) {
     const result = fieldValue(spec, rule, get, row, units, unmapped);
     const empty = result.ok && (result.value === null || result.value === '');
     if (empty && skipWhenEmpty.has(name)) return { kind: 'skip' };
     if (!result.ok) return { kind: 'reject', code: result.code, field: name, reason: result.reason, unmapped };
     if (result.unit !== undefined) units[name] = result.unit;
-    if (!empty) {
+    if (!empty && (rule.min !== undefined || rule.max !== undefined || rule.notBefore !== undefined)) {
       const bad = outOfRange(rule, result.value, get, row);
       if (bad !== undefined) return { kind: 'reject', code: 'MAP_RANGE', field: name, reason: bad, unmapped };
     }
