@@ -8,9 +8,13 @@
  *        └─ unmapped  → counted per code map and code (with the local name) for the steward
  *     publish: the file's batches become visible at once and the previous version's are retired
  *
- * A file is the unit of visibility: a load killed half-way leaves no batch of the unfinished file visible, and
- * running it again redoes that file with the same batch ids, so nothing is lost or doubled. The same bytes
- * under the same mapping load once; a changed file (or a changed spec) replaces what its previous version gave.
+ * Small files are mapped into shared batches (a group: one publish and one database commit for up to
+ * {@link GROUP_FILES_MAX} files, so a directory of DICOM headers costs little more than one big file); a large
+ * file is a group of its own. A group is the unit of visibility: a load killed half-way leaves nothing of an
+ * unfinished group visible, and a crash between the lake publish and the database commit is finished by
+ * {@link finishPendingGroups}, so nothing is lost or doubled. The same bytes under the same mapping load once;
+ * a changed file (or a changed spec) replaces what its previous version gave, rewriting a shared batch without
+ * the replaced file's rows.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
@@ -31,12 +35,16 @@ import type { Lake, LakeColumnType } from '../store/index.ts';
 import { type AnyRecord, mappingUnits } from './accessors.ts';
 import { applyMapping, type MappingSpec, mappingVersion } from './mapping.ts';
 import type { NotarizationEntry, Notarizer } from './notary.ts';
-import { type LandedFile, landFile } from './ods.ts';
+import { type LandedFile, landFiles } from './ods.ts';
 import { ruleFor, type SourceProfile, type SourceRule } from './profile.ts';
-import type { PipelineDatabase } from './schema.ts';
+import type { IngestFileTable, PipelineDatabase } from './schema.ts';
 
 /** Rows per lake batch: big enough for columnar compression, small enough to keep memory flat. */
 export const LOAD_CHUNK_ROWS = 50_000;
+/** Files under this size share staged batches with their neighbours (one publish and one commit per group). */
+export const GROUP_FILE_BYTES = 1 << 20;
+/** Most files in one group. */
+export const GROUP_FILES_MAX = 1_000;
 /** Distinct unmapped codes remembered per file (the rest are counted under one line). */
 export const UNMAPPED_PER_FILE_MAX = 5_000;
 
@@ -169,6 +177,7 @@ export async function runLoad(
   },
 ): Promise<LoadSummary> {
   const { profile, loadId } = opts;
+  await finishPendingGroups(ctx);
   const startedAt = ctx.now();
   await ctx.db
     .insertInto('ingest_loads')
@@ -198,21 +207,17 @@ export async function runLoad(
     rowsLoaded: 0,
     rejected: 0,
   };
-  const landed: (LandedFile | MeridianError)[] = [];
-  for (const f of opts.files) {
-    progress.file = f.relativePath;
-    opts.onProgress?.(progress);
-    landed.push(
-      await landFile({
-        db: ctx.db,
-        odsDir: ctx.odsDir,
-        file: f.path,
-        source: profile.source,
-        name: f.relativePath,
-        now: ctx.now(),
-      }).catch((e: unknown) => toError(e)),
-    );
-  }
+  const landed = await landFiles({
+    db: ctx.db,
+    odsDir: ctx.odsDir,
+    files: opts.files.map((f) => ({ file: f.path, name: f.relativePath })),
+    source: profile.source,
+    now: ctx.now(),
+    onFile: (name) => {
+      progress.file = name;
+      opts.onProgress?.(progress);
+    },
+  });
   const entries: NotarizationEntry[] = [];
   opts.files.forEach((f, i) => {
     const l = landed[i];
@@ -231,35 +236,82 @@ export async function runLoad(
   const notarized = entries.length > 0 ? await ctx.notarizer.notarize(entries) : null;
 
   progress.phase = 'mapping';
-  const files: FileSummary[] = [];
+  const state = await sourceState(ctx.db, profile.source);
+  const chunkRows = opts.chunkRows ?? LOAD_CHUNK_ROWS;
+  const results: FileSummary[] = new Array(opts.files.length);
+  let group: Group | null = null;
+  let groups = 0;
+  const commit = async () => {
+    const g = group;
+    group = null;
+    if (g === null || g.files.length === 0) return;
+    try {
+      await commitGroup(ctx, g, state, profile.source);
+      for (const f of g.files) results[f.index] = f.summary;
+    } catch (e) {
+      await ctx.lake.discardStage(g.stage);
+      const error = toError(e);
+      for (const f of g.files)
+        results[f.index] = failedFile(f.summary.name, f.summary.sha256, f.summary.version, error);
+    }
+  };
   for (const [i, f] of opts.files.entries()) {
     const l = landed[i] as LandedFile | MeridianError;
     progress.file = f.relativePath;
     opts.onProgress?.(progress);
     const t0 = performance.now();
-    const summary =
-      l instanceof MeridianError
-        ? failedFile(f.relativePath, '', 0, l)
-        : await loadFile(
-            ctx,
-            {
-              loadId,
-              index: i,
-              profile,
-              specs: opts.specs,
-              format: opts.format,
-              chunkRows: opts.chunkRows ?? LOAD_CHUNK_ROWS,
-            },
-            f,
-            l,
-            progress,
-            opts.onProgress,
-          ).catch((e: unknown) => failedFile(f.relativePath, l.sha256, l.version, toError(e)));
-    summary.elapsedMs = Math.round(performance.now() - t0);
-    files.push(summary);
-    progress.filesDone++;
-    progress.bytesDone += sizes[i] ?? 0;
+    const done = (summary: FileSummary) => {
+      summary.elapsedMs = Math.round(performance.now() - t0);
+      progress.filesDone++;
+      progress.bytesDone += sizes[i] ?? 0;
+      return summary;
+    };
+    if (l instanceof MeridianError) {
+      results[i] = done(failedFile(f.relativePath, '', 0, l));
+      continue;
+    }
+    let prepared: PreparedFile;
+    try {
+      prepared = await prepareFile(f.relativePath, l, profile, opts.specs, opts.format, f.path, state);
+    } catch (e) {
+      results[i] = done(failedFile(f.relativePath, l.sha256, l.version, toError(e)));
+      continue;
+    }
+    if ('unchanged' in prepared) {
+      results[i] = done(prepared.unchanged);
+      continue;
+    }
+    const solo = (sizes[i] ?? 0) >= GROUP_FILE_BYTES;
+    if (solo) await commit();
+    if (group === null) {
+      const stage = `${loadId}-g${groups++}`;
+      group = { stage, out: new BatchWriter(ctx.lake, stage, stage, chunkRows, solo), files: [] };
+    }
+    const g: Group = group;
+    const mark = g.out.mark();
+    try {
+      const mapped = await mapFile(
+        { loadId, source: profile.source },
+        f.relativePath,
+        l,
+        prepared,
+        g.out,
+        progress,
+        opts.onProgress,
+      );
+      g.files.push({ index: i, ...mapped, summary: done(mapped.summary) });
+    } catch (e) {
+      const error = renameFileInError(toError(e), l.storedPath, f.relativePath);
+      results[i] = done(failedFile(f.relativePath, l.sha256, l.version, error));
+      if (solo) {
+        await ctx.lake.discardStage(g.stage);
+        group = null;
+      } else g.out.rollback(mark);
+    }
+    if (group !== null && (solo || g.files.length >= GROUP_FILES_MAX || g.out.buffered >= chunkRows)) await commit();
   }
+  await commit();
+  const files = results;
   progress.phase = 'done';
   opts.onProgress?.(progress);
 
@@ -289,6 +341,26 @@ export async function markInterruptedLoads(db: Kysely<PipelineDatabase>, now: Da
   return Number(r.numUpdatedRows);
 }
 
+/**
+ * Finishes or undoes group commits a crash interrupted: a group whose lake publish happened (its batches are
+ * visible and the batches it retired are gone) gets its database records; any other is dropped with its staging.
+ */
+export async function finishPendingGroups(ctx: Pick<LoaderContext, 'db' | 'lake'>): Promise<number> {
+  const pending = await ctx.db.selectFrom('ingest_pending').selectAll().execute();
+  for (const p of pending) {
+    const plan = JSON.parse(p.plan) as GroupPlan;
+    let published = true;
+    for (const b of plan.published) if (!(await ctx.lake.hasBatch(b.table, b.batchId))) published = false;
+    for (const b of plan.retired) if (await ctx.lake.hasBatch(b.table, b.batchId)) published = false;
+    if (published) await applyPlan(ctx.db, p.stage, plan);
+    else {
+      await ctx.lake.discardStage(p.stage);
+      await ctx.db.deleteFrom('ingest_pending').where('stage', '=', p.stage).execute();
+    }
+  }
+  return pending.length;
+}
+
 function toError(e: unknown): MeridianError {
   if (isMeridianError(e)) return e;
   return new MeridianError('MER_INTERNAL', e instanceof Error ? e.message : String(e));
@@ -314,15 +386,6 @@ function failedFile(name: string, sha256: string, version: number, e: MeridianEr
   };
 }
 
-interface FileJob {
-  loadId: string;
-  index: number;
-  profile: SourceProfile;
-  specs: ReadonlyMap<string, MappingSpec>;
-  format: SourceFormat | undefined;
-  chunkRows: number;
-}
-
 /** What ingest_files.detail holds. */
 interface FileDetail {
   rejectsByReason: Record<string, number>;
@@ -333,38 +396,101 @@ interface FileDetail {
   mappingVersions: string[];
 }
 
-async function loadFile(
-  ctx: LoaderContext,
-  job: FileJob,
-  input: LoadInput,
+/** The current (visible) file versions of a source, and which of them each lake batch holds rows of. */
+interface SourceState {
+  current: Map<string, { sha256: string; fingerprint: string; load_id: string; detail: FileDetail }>;
+  refs: Map<string, Set<string>>;
+}
+
+/** Files mapped into shared staged batches, published and recorded together. */
+interface Group {
+  stage: string;
+  out: BatchWriter;
+  files: MappedFile[];
+}
+
+/** A file mapped into a group, waiting for the group's commit. */
+interface MappedFile {
+  index: number;
+  summary: FileSummary;
+  detail: FileDetail;
+  tables: Set<string>;
+  row: Omit<IngestFileTable, 'detail' | 'loaded_at'>;
+}
+
+/** What one group commit changes in the database (kept in ingest_pending across the lake publish). */
+interface GroupPlan {
+  source: string;
+  inserts: (Omit<IngestFileTable, 'loaded_at'> & { loaded_at: string })[];
+  updates: { name: string; sha256: string; fingerprint: string; detail: string }[];
+  published: { table: string; batchId: string }[];
+  retired: { table: string; batchId: string }[];
+}
+
+/** A file ready to map: its rule's specs and format, or the summary of a file that has not changed. */
+type PreparedFile =
+  | { unchanged: FileSummary }
+  | {
+      rule: SourceRule;
+      format: SourceFormat;
+      fingerprint: string;
+      versions: string[];
+      targets: { spec: MappingSpec; mv: string; columns: Record<string, LakeColumnType> }[];
+    };
+
+const batchKey = (b: { table: string; batchId: string }) => `${b.table}/${b.batchId}`;
+
+async function sourceState(db: Kysely<PipelineDatabase>, source: string): Promise<SourceState> {
+  const rows = await db
+    .selectFrom('ingest_files')
+    .select(['name', 'sha256', 'fingerprint', 'load_id', 'detail'])
+    .where('source', '=', source)
+    .where('current', '=', true)
+    .execute();
+  const state: SourceState = { current: new Map(), refs: new Map() };
+  for (const r of rows) {
+    const detail = JSON.parse(r.detail) as FileDetail;
+    state.current.set(r.name, { sha256: r.sha256, fingerprint: r.fingerprint, load_id: r.load_id, detail });
+    for (const b of detail.batches) addRef(state, batchKey(b), r.name);
+  }
+  return state;
+}
+
+function addRef(state: SourceState, key: string, name: string): void {
+  const names = state.refs.get(key);
+  if (names) names.add(name);
+  else state.refs.set(key, new Set([name]));
+}
+
+async function prepareFile(
+  name: string,
   landed: LandedFile,
-  progress: LoadProgress,
-  onProgress: ((p: LoadProgress) => void) | undefined,
-): Promise<FileSummary> {
-  const name = input.relativePath;
-  const rule = ruleFor(job.profile, name);
+  profile: SourceProfile,
+  allSpecs: ReadonlyMap<string, MappingSpec>,
+  loadFormat: SourceFormat | undefined,
+  path: string,
+  state: SourceState,
+): Promise<PreparedFile> {
+  const rule = ruleFor(profile, name);
   if (rule === undefined) {
     throw new MeridianError(
       'MER_INGEST_NO_RULE',
-      `${name}: no rule of source profile "${job.profile.source}" matches this file (patterns: ${job.profile.rules.map((r) => r.match).join(', ')})`,
-      { file: name, source: job.profile.source },
+      `${name}: no rule of source profile "${profile.source}" matches this file (patterns: ${profile.rules.map((r) => r.match).join(', ')})`,
+      { file: name, source: profile.source },
     );
   }
   const specs = rule.specs.map((id) => {
-    const spec = job.specs.get(id);
+    const spec = allSpecs.get(id);
     if (spec === undefined) {
       throw new MeridianError(
         'MER_INGEST_UNKNOWN_SPEC',
         `${name}: the profile names mapping spec "${id}", which is not stored`,
-        {
-          file: name,
-          spec: id,
-        },
+        { file: name, spec: id },
       );
     }
     return spec;
   });
-  const format = rule.format ?? job.format ?? (await detectFileFormat(input.path));
+  const format = rule.format ?? loadFormat ?? (await detectFileFormat(path));
   if (format === undefined) {
     throw new MeridianError(
       'MER_SOURCE_FORMAT',
@@ -375,41 +501,45 @@ async function loadFile(
     );
   }
   const versions = specs.map(mappingVersion);
-  const targets = specs.map((spec, k) => ({ spec, mv: versions[k] as string, columns: lakeColumns(spec.target) }));
   const fingerprint = sha256Hex(
     canonicalize({ format, encoding: rule.encoding ?? null, omopTable: rule.omopTable ?? null, versions }),
   );
-  const previous = await ctx.db
-    .selectFrom('ingest_files')
-    .selectAll()
-    .where('source', '=', job.profile.source)
-    .where('name', '=', name)
-    .where('current', '=', true)
-    .execute();
-  const same = previous.find((p) => p.sha256 === landed.sha256 && p.fingerprint === fingerprint);
-  if (same) {
-    const d = JSON.parse(same.detail) as FileDetail;
+  const same = state.current.get(name);
+  if (same !== undefined && same.sha256 === landed.sha256 && same.fingerprint === fingerprint) {
     return {
-      name,
-      sha256: landed.sha256,
-      version: same.version,
-      format,
-      status: 'unchanged',
-      recordsRead: 0,
-      rowsLoaded: 0,
-      rejected: 0,
-      skipped: {},
-      rejectsByReason: {},
-      rowsByTable: {},
-      unmapped: d.unmapped,
-      mappingVersions: d.mappingVersions,
-      elapsedMs: 0,
+      unchanged: {
+        name,
+        sha256: landed.sha256,
+        version: landed.version,
+        format,
+        status: 'unchanged',
+        recordsRead: 0,
+        rowsLoaded: 0,
+        rejected: 0,
+        skipped: {},
+        rejectsByReason: {},
+        rowsByTable: {},
+        unmapped: same.detail.unmapped,
+        mappingVersions: same.detail.mappingVersions,
+        elapsedMs: 0,
+      },
     };
   }
+  const targets = specs.map((spec, k) => ({ spec, mv: versions[k] as string, columns: lakeColumns(spec.target) }));
+  return { rule, format, fingerprint, versions, targets };
+}
 
-  const stage = `${job.loadId}-${job.index}`;
-  const batchPrefix = `f${landed.sha256.slice(0, 24)}-${fingerprint.slice(0, 8)}`;
-  const out = new BatchWriter(ctx.lake, stage, batchPrefix, job.chunkRows);
+/** Streams one file through its specs into the group's writer; throws (leaving rows to roll back) on a reader failure. */
+async function mapFile(
+  job: { loadId: string; source: string },
+  name: string,
+  landed: LandedFile,
+  prepared: Exclude<PreparedFile, { unchanged: FileSummary }>,
+  out: BatchWriter,
+  progress: LoadProgress,
+  onProgress: ((p: LoadProgress) => void) | undefined,
+): Promise<Omit<MappedFile, 'index'>> {
+  const { format, targets, versions } = prepared;
   const detail: FileDetail = {
     rejectsByReason: {},
     rowsByTable: {},
@@ -434,7 +564,7 @@ async function loadFile(
     detail.rejectsByReason[code] = (detail.rejectsByReason[code] ?? 0) + 1;
     return out.add(QUARANTINE_TABLE, QUARANTINE_COLUMNS, {
       load_id: job.loadId,
-      source: job.profile.source,
+      source: job.source,
       source_name: name,
       source_sha256: landed.sha256,
       source_position: typeof position === 'string' ? position : formatPosition({ ...position, file: name }),
@@ -445,12 +575,7 @@ async function loadFile(
     });
   };
 
-  let src: AnySourceFile;
-  try {
-    src = await openSource(landed.storedPath, openOptions(format, rule, name));
-  } catch (e) {
-    throw renameFileInError(toError(e), landed.storedPath, name);
-  }
+  const src: AnySourceFile = await openSource(landed.storedPath, openOptions(format, prepared.rule, name));
   try {
     for await (const item of src) {
       recordsRead++;
@@ -497,65 +622,181 @@ async function loadFile(
       }
       if (recordsRead % 20_000 === 0) onProgress?.(progress);
     }
-    detail.batches = await out.finish();
-  } catch (e) {
-    await ctx.lake.discardStage(stage);
-    throw renameFileInError(toError(e), landed.storedPath, name);
   } finally {
     await src.close();
   }
 
   detail.unmapped = [...unmapped.values()].sort((a, b) => b.count - a.count);
-  const retire = previous.flatMap((p) => (JSON.parse(p.detail) as FileDetail).batches);
-  const keep = new Set(detail.batches.map((b) => `${b.table}/${b.batchId}`));
-  await ctx.lake.publish(
-    stage,
-    retire.filter((b) => !keep.has(`${b.table}/${b.batchId}`)),
-  );
-  await ctx.db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('ingest_files')
-      .set({ current: false })
-      .where('source', '=', job.profile.source)
-      .where('name', '=', name)
-      .execute();
-    const row = {
-      source: job.profile.source,
+  const tables = new Set(Object.keys(detail.rowsByTable));
+  if (rejected > 0) tables.add(QUARANTINE_TABLE);
+  return {
+    detail,
+    tables,
+    row: {
+      source: job.source,
       name,
       sha256: landed.sha256,
       version: landed.version,
-      fingerprint,
+      fingerprint: prepared.fingerprint,
       load_id: job.loadId,
       format,
       current: true,
       records_read: recordsRead,
       rows_loaded: rowsLoaded,
       rejected,
-      detail: JSON.stringify(detail),
-      loaded_at: ctx.now(),
-    };
-    await trx
-      .insertInto('ingest_files')
-      .values(row)
-      .onConflict((oc) => oc.columns(['source', 'sha256', 'fingerprint']).doUpdateSet(row))
-      .execute();
-  });
-  return {
-    name,
-    sha256: landed.sha256,
-    version: landed.version,
-    format,
-    status: 'loaded',
-    recordsRead,
-    rowsLoaded,
-    rejected,
-    skipped: detail.skipped,
-    rejectsByReason: detail.rejectsByReason,
-    rowsByTable: detail.rowsByTable,
-    unmapped: detail.unmapped,
-    mappingVersions: versions,
-    elapsedMs: 0,
+    },
+    summary: {
+      name,
+      sha256: landed.sha256,
+      version: landed.version,
+      format,
+      status: 'loaded',
+      recordsRead,
+      rowsLoaded,
+      rejected,
+      skipped: detail.skipped,
+      rejectsByReason: detail.rejectsByReason,
+      rowsByTable: detail.rowsByTable,
+      unmapped: detail.unmapped,
+      mappingVersions: versions,
+      elapsedMs: 0,
+    },
   };
+}
+
+/**
+ * Publishes a group: writes its staged batches; retires the batches of the files' previous versions (a batch
+ * other current files still share is rewritten without the replaced file's rows); records the plan, publishes
+ * in the lake, then applies the plan to the database in one transaction.
+ */
+async function commitGroup(ctx: LoaderContext, g: Group, state: SourceState, source: string): Promise<void> {
+  const written = await g.out.finish();
+  for (const f of g.files) f.detail.batches = written.filter((b) => f.tables.has(b.table));
+  const replaced = new Set(g.files.map((f) => f.row.name));
+  const drops = new Map<
+    string,
+    { table: string; batchId: string; files: { sha256: string; loadId: string; name: string }[] }
+  >();
+  for (const f of g.files) {
+    const prev = state.current.get(f.row.name);
+    if (prev === undefined) continue;
+    for (const b of prev.detail.batches) {
+      const key = batchKey(b);
+      const d = drops.get(key) ?? { ...b, files: [] };
+      d.files.push({ sha256: prev.sha256, loadId: prev.load_id, name: f.row.name });
+      drops.set(key, d);
+    }
+  }
+  const retired: { table: string; batchId: string }[] = [];
+  const rewritten: { table: string; batchId: string; replaces: string; names: string[] }[] = [];
+  const updated = new Map<string, FileDetail>();
+  for (const [key, d] of drops) {
+    retired.push({ table: d.table, batchId: d.batchId });
+    const others = [...(state.refs.get(key) ?? [])].filter((n) => !replaced.has(n));
+    if (others.length === 0) continue;
+    const exists = await ctx.lake.hasBatch(d.table, d.batchId);
+    const newBatchId = `${g.stage}-r${rewritten.length}`;
+    if (exists) {
+      const params: string[] = [];
+      const conditions = d.files.map((f) => {
+        params.push(f.sha256, f.loadId, f.name);
+        const [s, l, n] = [params.length - 2, params.length - 1, params.length];
+        const prefixes = [':', '!', '#', '['].map((c) => `starts_with(source_position, $${n} || '${c}')`);
+        return `(source_sha256 = $${s} and load_id = $${l} and (source_position = $${n} or ${prefixes.join(' or ')}))`;
+      });
+      await ctx.lake.rewriteBatch({
+        table: d.table,
+        batchId: d.batchId,
+        newBatchId,
+        stage: g.stage,
+        dropWhere: conditions.join(' or '),
+        params,
+      });
+      rewritten.push({ table: d.table, batchId: newBatchId, replaces: d.batchId, names: others });
+    }
+    for (const n of others) {
+      const detail = updated.get(n) ?? (state.current.get(n)?.detail as FileDetail);
+      detail.batches = detail.batches.flatMap((b) =>
+        batchKey(b) !== key ? [b] : exists ? [{ table: d.table, batchId: newBatchId }] : [],
+      );
+      updated.set(n, detail);
+    }
+  }
+  const now = ctx.now().toISOString();
+  const plan: GroupPlan = {
+    source,
+    inserts: g.files.map((f) => ({ ...f.row, detail: JSON.stringify(f.detail), loaded_at: now })),
+    updates: [...updated].map(([name, detail]) => {
+      const cur = state.current.get(name) as { sha256: string; fingerprint: string };
+      return { name, sha256: cur.sha256, fingerprint: cur.fingerprint, detail: JSON.stringify(detail) };
+    }),
+    published: [...written, ...rewritten.map(({ table, batchId }) => ({ table, batchId }))],
+    retired,
+  };
+  await ctx.db
+    .insertInto('ingest_pending')
+    .values({ stage: g.stage, load_id: g.stage, plan: JSON.stringify(plan) })
+    .execute();
+  await ctx.lake.publish(g.stage, retired);
+  await applyPlan(ctx.db, g.stage, plan);
+
+  for (const key of drops.keys()) state.refs.delete(key);
+  for (const r of rewritten) for (const n of r.names) addRef(state, batchKey(r), n);
+  for (const [name, detail] of updated) (state.current.get(name) as { detail: FileDetail }).detail = detail;
+  for (const f of g.files) {
+    state.current.set(f.row.name, {
+      sha256: f.row.sha256,
+      fingerprint: f.row.fingerprint,
+      load_id: f.row.load_id,
+      detail: f.detail,
+    });
+    for (const b of f.detail.batches) addRef(state, batchKey(b), f.row.name);
+  }
+}
+
+async function applyPlan(db: Kysely<PipelineDatabase>, stage: string, plan: GroupPlan): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const names = plan.inserts.map((r) => r.name);
+    for (let i = 0; i < names.length; i += 500) {
+      await trx
+        .updateTable('ingest_files')
+        .set({ current: false })
+        .where('source', '=', plan.source)
+        .where('name', 'in', names.slice(i, i + 500))
+        .execute();
+    }
+    for (let i = 0; i < plan.inserts.length; i += 200) {
+      const rows = plan.inserts.slice(i, i + 200).map((r) => ({ ...r, loaded_at: new Date(r.loaded_at) }));
+      await trx
+        .insertInto('ingest_files')
+        .values(rows)
+        .onConflict((oc) =>
+          oc.columns(['source', 'name', 'sha256', 'fingerprint']).doUpdateSet((eb) => ({
+            version: eb.ref('excluded.version'),
+            load_id: eb.ref('excluded.load_id'),
+            format: eb.ref('excluded.format'),
+            current: eb.ref('excluded.current'),
+            records_read: eb.ref('excluded.records_read'),
+            rows_loaded: eb.ref('excluded.rows_loaded'),
+            rejected: eb.ref('excluded.rejected'),
+            detail: eb.ref('excluded.detail'),
+            loaded_at: eb.ref('excluded.loaded_at'),
+          })),
+        )
+        .execute();
+    }
+    for (const u of plan.updates) {
+      await trx
+        .updateTable('ingest_files')
+        .set({ detail: u.detail })
+        .where('source', '=', plan.source)
+        .where('name', '=', u.name)
+        .where('sha256', '=', u.sha256)
+        .where('fingerprint', '=', u.fingerprint)
+        .execute();
+    }
+    await trx.deleteFrom('ingest_pending').where('stage', '=', stage).execute();
+  });
 }
 
 function openOptions(format: SourceFormat, rule: SourceRule, name: string): Parameters<typeof openSource>[1] {
@@ -588,7 +829,11 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Buffers rows per table and writes a staged lake batch whenever a table's buffer is full. */
+/**
+ * Buffers rows per table and writes staged lake batches: when a table's buffer is full (a large file written
+ * alone), or only at {@link BatchWriter.finish} (small files sharing a group, so a failed file's rows can be
+ * taken back with {@link BatchWriter.rollback}).
+ */
 class BatchWriter {
   readonly #lake: Lake;
   readonly #stage: string;
@@ -599,12 +844,20 @@ class BatchWriter {
   >();
   readonly #written: { table: string; batchId: string }[] = [];
   readonly #chunkRows: number;
+  readonly #autoFlush: boolean;
+  #buffered = 0;
 
-  constructor(lake: Lake, stage: string, prefix: string, chunkRows: number) {
+  constructor(lake: Lake, stage: string, prefix: string, chunkRows: number, autoFlush: boolean) {
     this.#lake = lake;
     this.#stage = stage;
     this.#prefix = prefix;
     this.#chunkRows = chunkRows;
+    this.#autoFlush = autoFlush;
+  }
+
+  /** Rows waiting to be written. */
+  get buffered(): number {
+    return this.#buffered;
   }
 
   async add(
@@ -618,7 +871,22 @@ class BatchWriter {
       this.#buffers.set(table, b);
     }
     b.rows.push(row);
-    if (b.rows.length >= this.#chunkRows) await this.#flush(table, b);
+    this.#buffered++;
+    if (this.#autoFlush && b.rows.length >= this.#chunkRows) await this.#flush(table, b);
+  }
+
+  /** The buffers' lengths now, to roll back to (only meaningful without auto-flush). */
+  mark(): Map<string, number> {
+    return new Map([...this.#buffers].map(([table, b]) => [table, b.rows.length]));
+  }
+
+  /** Drops the rows added since `mark`. */
+  rollback(mark: ReadonlyMap<string, number>): void {
+    for (const [table, b] of this.#buffers) {
+      const keep = mark.get(table) ?? 0;
+      this.#buffered -= b.rows.length - keep;
+      b.rows.length = keep;
+    }
   }
 
   async finish(): Promise<{ table: string; batchId: string }[]> {
@@ -633,6 +901,7 @@ class BatchWriter {
     const batchId = `${this.#prefix}-${b.n++}`;
     const rows = b.rows;
     b.rows = [];
+    this.#buffered -= rows.length;
     await this.#lake.writeBatch({ table, batchId, columns: b.columns, rows, stage: this.#stage });
     this.#written.push({ table, batchId });
   }

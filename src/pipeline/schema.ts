@@ -69,6 +69,17 @@ export interface IngestFileTable {
   loaded_at: Date;
 }
 
+/**
+ * Row of ingest_pending: what the database must record once a group of files is published in the lake, written
+ * before the publish, so a crash between the two is finished (or undone) by the next load or start.
+ */
+export interface IngestPendingTable {
+  stage: string;
+  load_id: string;
+  /** JSON plan: rows to insert, names to retire, shared rows to update, batches published and retired. */
+  plan: string;
+}
+
 /** Kysely view of the pipeline's tables. */
 export interface PipelineDatabase {
   ods_files: OdsFileTable;
@@ -77,6 +88,7 @@ export interface PipelineDatabase {
   source_profiles: SourceProfileTable;
   ingest_loads: IngestLoadTable;
   ingest_files: IngestFileTable;
+  ingest_pending: IngestPendingTable;
 }
 
 /** Pipeline migrations, applied after the node's own. */
@@ -154,6 +166,23 @@ export const PIPELINE_MIGRATIONS: Migration[] = [
         .createIndex('ingest_files_current')
         .on('ingest_files')
         .columns(['source', 'name', 'current'])
+        .execute();
+    },
+  },
+  {
+    id: 'pipeline-0003-ingest-pending',
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('ingest_pending')
+        .addColumn('stage', 'text', (c) => c.primaryKey())
+        .addColumn('load_id', 'text', (c) => c.notNull())
+        .addColumn('plan', 'text', (c) => c.notNull())
+        .execute();
+      // Two names with the same bytes under the same mapping are two files, each with its own row.
+      await db.schema.alterTable('ingest_files').dropConstraint('ingest_files_pk').execute();
+      await db.schema
+        .alterTable('ingest_files')
+        .addPrimaryKeyConstraint('ingest_files_pk', ['source', 'name', 'sha256', 'fingerprint'])
         .execute();
     },
   },

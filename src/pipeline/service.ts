@@ -14,6 +14,7 @@ import {
   type LoadProgress,
   type LoadSummary,
   listSourceFiles,
+  finishPendingGroups,
   markInterruptedLoads,
   QUARANTINE_TABLE,
   runLoad,
@@ -77,8 +78,9 @@ export class IngestService {
     this.#now = options.now ?? (() => new Date());
   }
 
-  /** Marks loads a crash interrupted as failed; call once at start-up. */
+  /** Finishes or undoes group commits a crash interrupted and marks interrupted loads failed; call at start-up. */
   async recover(): Promise<number> {
+    await finishPendingGroups(this.#o);
     return markInterruptedLoads(this.#o.db, this.#now());
   }
 

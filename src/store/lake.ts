@@ -136,6 +136,20 @@ export interface Lake {
   publish(stage: string, retire?: readonly { table: string; batchId: string }[]): Promise<{ published: number }>;
   /** Deletes a staging area that will not be published (a failed load). */
   discardStage(stage: string): Promise<void>;
+  /**
+   * Stages a copy of a published batch without the rows `dropWhere` (DuckDB SQL over the batch's columns) matches,
+   * under a new batch id: how one source file's rows leave a batch that several files share.
+   */
+  rewriteBatch(options: {
+    table: string;
+    batchId: string;
+    newBatchId: string;
+    stage: string;
+    dropWhere: string;
+    params?: readonly LakeParam[];
+  }): Promise<WriteBatchResult>;
+  /** True when a batch of the table is published (visible). */
+  hasBatch(table: string, batchId: string): Promise<boolean>;
   /** Runs DuckDB SQL over the table views and returns plain rows (value mapping: lake-values.ts). */
   query<T extends Record<string, unknown> = Record<string, LakeResultValue>>(
     sql: string,
@@ -311,6 +325,46 @@ class DuckDBLake implements Lake {
     await this.#writes.run(async () => {
       rmSync(join(this.dir, STAGING_DIR, stage), { recursive: true, force: true });
     });
+  }
+
+  async rewriteBatch(options: {
+    table: string;
+    batchId: string;
+    newBatchId: string;
+    stage: string;
+    dropWhere: string;
+    params?: readonly LakeParam[];
+  }): Promise<WriteBatchResult> {
+    assertName(options.table, 'table');
+    assertBatchId(options.batchId);
+    const source = listParquet(join(this.dir, options.table)).find((f) => f.name === `part-${options.batchId}.parquet`);
+    if (source === undefined) {
+      throw new MeridianError(
+        'MER_LAKE_WRITE_FAILED',
+        `Batch ${options.batchId} of table ${options.table} does not exist, so it cannot be rewritten`,
+        { table: options.table, batchId: options.batchId },
+      );
+    }
+    if (source.keys.length > 0) {
+      throw new MeridianError(
+        'MER_LAKE_WRITE_FAILED',
+        `Batch ${options.batchId} of table ${options.table} is partitioned; only unpartitioned batches can be rewritten`,
+        { table: options.table, batchId: options.batchId },
+      );
+    }
+    return this.writeBatch({
+      table: options.table,
+      batchId: options.newBatchId,
+      stage: options.stage,
+      fromSql: `select * from read_parquet(${sqlString(source.path)}) where not coalesce((${options.dropWhere}), false)`,
+      params: options.params ?? [],
+    });
+  }
+
+  async hasBatch(table: string, batchId: string): Promise<boolean> {
+    assertName(table, 'table');
+    assertBatchId(batchId);
+    return listParquet(join(this.dir, table)).some((f) => f.name === `part-${batchId}.parquet`);
   }
 
   async query<T extends Record<string, unknown> = Record<string, LakeResultValue>>(
