@@ -192,6 +192,65 @@ export const ERROR_REGISTRY = {
     status: 502,
     title: "The hospital node could not run the task or answered in an unexpected shape; see the node's log",
   },
+  MER_PRIVACY_SPEC_INVALID: {
+    status: 400,
+    title: 'A de-identification spec or extract breaks its schema or names an unknown table, field or column',
+  },
+  MER_PRIVACY_INVALID_OPTION: {
+    status: 400,
+    title: 'A de-identification option is not allowed (key length, shift days, k, band width, reference date)',
+  },
+  MER_PRIVACY_BAD_VALUE: {
+    status: 422,
+    title: "A value cannot be transformed by its field's rule (not a date, not a region code, wrong type)",
+  },
+  MER_PRIVACY_NOT_ENCRYPTED: {
+    status: 500,
+    title: 'A field that must be encrypted at rest holds a value that is not a Meridian ciphertext',
+  },
+  MER_PRIVACY_DECRYPT_FAILED: {
+    status: 500,
+    title: 'A ciphertext fails authentication: altered, moved to another table or field, or under another key',
+  },
+  MER_KEY_MISSING: { status: 500, title: 'The key file or keyring does not exist; the node refuses to start' },
+  MER_KEY_PERMISSIONS: {
+    status: 500,
+    title: 'The key file is readable or writable by others than its owner (it must have mode 0600)',
+  },
+  MER_KEY_INVALID: {
+    status: 500,
+    title: 'The key file is not a regular file of exactly 32 bytes, or the keyring file is malformed',
+  },
+  MER_KEY_WRONG: {
+    status: 500,
+    title: "The key-encryption key does not match the keyring's key-check value; nothing is decrypted or written",
+  },
+  MER_KEY_UNKNOWN: { status: 500, title: 'A ciphertext names a data key that is not in the keyring' },
+  MER_KEY_EXISTS: { status: 409, title: 'A key file or keyring already exists at this path; it is never overwritten' },
+  MER_QUALITY_RULE_INVALID: {
+    status: 400,
+    title: 'A quality rule breaks its schema or names an unknown table or field; the message names rule, field and value',
+  },
+  MER_QUALITY_RULE_UNKNOWN: { status: 404, title: 'No quality rule with this id in the current rule set' },
+  MER_QUALITY_RUN_UNKNOWN: { status: 404, title: 'No quality run with this id on this node' },
+  MER_IDENTITY_INVALID_ID_NUMBER: {
+    status: 400,
+    title: 'An ID number (身份证号) is invalid: its length, characters, region code, birth date or check character',
+  },
+  MER_IDENTITY_KEY_INVALID: {
+    status: 500,
+    title: 'The consortium linkage key is missing or shorter than 32 bytes; the node refuses to tokenize',
+  },
+  MER_IDENTITY_KEY_MISMATCH: {
+    status: 409,
+    title: "A batch of identity tokens was made under another linkage key than the consortium's",
+  },
+  MER_IDENTITY_INVALID_TOKENS: {
+    status: 400,
+    title: 'A batch of token records is malformed, too large, or names another hospital than its sender',
+  },
+  MER_IDENTITY_NOT_FOUND: { status: 404, title: 'No such review item or record in the master patient index' },
+  MER_IDENTITY_REVIEW_DECIDED: { status: 409, title: 'The linkage review item was already decided' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

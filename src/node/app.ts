@@ -12,6 +12,7 @@ import { createBaseApp } from '../http/base.ts';
 import { installPeerGuard } from '../http/peer-guard.ts';
 import type { RouteAccess } from '../http/route-config.ts';
 import type { IngestService } from '../pipeline/service.ts';
+import { type QualityService, qualityTaskHandlers } from '../quality/index.ts';
 import type { Lake } from '../store/index.ts';
 import { MERIDIAN_VERSION } from '../version.ts';
 import { HubChannel, type TaskHandler } from './hub-channel.ts';
@@ -25,6 +26,8 @@ export interface NodeAppOptions {
   lake: Lake;
   /** The ingest service; its local routes and hub task handlers are installed when given. */
   ingest?: IngestService;
+  /** The quality service; its hub task handlers (`quality.*`) are installed when given. */
+  quality?: QualityService;
   tls: TlsMaterial;
   /** Id of the newest applied migration, reported to the hub as the schema version. */
   schemaVersion: string | null;
@@ -103,7 +106,11 @@ export async function buildNodeApp(opts: NodeAppOptions): Promise<NodeApps> {
     tls: opts.tls,
     heartbeatMs: opts.config.node.heartbeatMs,
     status,
-    handlers: { ...(opts.ingest ? ingestTaskHandlers(opts.ingest) : {}), ...(opts.handlers ?? {}) },
+    handlers: {
+      ...(opts.ingest ? ingestTaskHandlers(opts.ingest) : {}),
+      ...(opts.quality ? qualityTaskHandlers(opts.quality) : {}),
+      ...(opts.handlers ?? {}),
+    },
     db: opts.db,
     log: app.log as unknown as Logger,
   });

@@ -19,7 +19,9 @@ export interface RunningNode {
 /** Opens everything the node needs, listens, and connects out to the hub. */
 export async function runNode(config: NodeConfig): Promise<RunningNode> {
   const log = pino({ level: config.logLevel, base: { service: 'node', name: config.node.name } });
-  const stores = await openNodeStores(config);
+  const stores = await openNodeStores(config, {
+    onQualityError: (err) => log.error({ err }, 'quality checks after a load failed'),
+  });
   const tls = loadTlsMaterial({ dir: config.pki.caDir, name: config.pki.identity });
   let url: string | null = null;
   const apps = await buildNodeApp({
@@ -27,6 +29,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     db: stores.db,
     lake: stores.lake,
     ingest: stores.ingest,
+    quality: stores.quality,
     tls,
     schemaVersion: stores.schemaVersion,
     address: () => url,

@@ -11,26 +11,37 @@ import type { NodeConfig } from '../config/schema.ts';
 import { LocalNotaryLog } from '../pipeline/notary.ts';
 import { PIPELINE_MIGRATIONS, type PipelineDatabase } from '../pipeline/schema.ts';
 import { IngestService } from '../pipeline/service.ts';
+import { QUALITY_MIGRATIONS, type QualityDatabase, QualityService } from '../quality/index.ts';
 import { type DatabaseDialect, type Lake, openDatabase, openLake } from '../store/index.ts';
 import { NODE_MIGRATIONS, type NodeDatabase } from './schema.ts';
 
 /** Every migration a node's database gets, in order. */
-export const NODE_ALL_MIGRATIONS = [...NODE_MIGRATIONS, ...PIPELINE_MIGRATIONS];
+export const NODE_ALL_MIGRATIONS = [...NODE_MIGRATIONS, ...PIPELINE_MIGRATIONS, ...QUALITY_MIGRATIONS];
+
+/** Everything in a node's operational database. */
+export type NodeAllDatabase = NodeDatabase & PipelineDatabase & QualityDatabase;
 
 /** The node's open stores. */
 export interface NodeStores {
-  db: Kysely<NodeDatabase & PipelineDatabase>;
+  db: Kysely<NodeAllDatabase>;
   dialect: DatabaseDialect;
   lake: Lake;
   ingest: IngestService;
+  quality: QualityService;
   schemaVersion: string | null;
   close(): Promise<void>;
 }
 
-/** Opens a node's database (applying migrations), lake, ODS and notary log. */
-export async function openNodeStores(config: Pick<NodeConfig, 'dataDir' | 'databaseUrl'>): Promise<NodeStores> {
+/**
+ * Opens a node's database (applying migrations), lake, ODS, notary log, and the ingest and quality services; the
+ * quality rules run after every load that loaded a file (runs that arrive while one is going are coalesced).
+ */
+export async function openNodeStores(
+  config: Pick<NodeConfig, 'dataDir' | 'databaseUrl'> & { node?: { name: string } },
+  opts: { onQualityError?: (e: unknown) => void } = {},
+): Promise<NodeStores> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openDatabase<NodeDatabase & PipelineDatabase>({
+  const store = await openDatabase<NodeAllDatabase>({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     migrations: NODE_ALL_MIGRATIONS,
@@ -43,17 +54,66 @@ export async function openNodeStores(config: Pick<NodeConfig, 'dataDir' | 'datab
     throw e;
   }
   const notarizer = LocalNotaryLog.open({ file: join(config.dataDir, 'notary.log'), now: () => new Date() });
-  const ingest = new IngestService({ db: store.db, lake, odsDir: join(config.dataDir, 'ods'), notarizer });
+  const quality = new QualityService({ db: store.db, lake, node: config.node?.name });
+  const checks = new AfterLoadChecks(quality, opts.onQualityError ?? (() => {}));
+  const ingest = new IngestService({
+    db: store.db,
+    lake,
+    odsDir: join(config.dataDir, 'ods'),
+    notarizer,
+    afterLoad: (summary) => {
+      if (summary.totals.loaded > 0) checks.request(summary.loadId);
+    },
+  });
   await ingest.recover();
   return {
     db: store.db,
     dialect: store.dialect,
     lake,
     ingest,
+    quality,
     schemaVersion: NODE_ALL_MIGRATIONS.at(-1)?.id ?? null,
     async close() {
+      await checks.idle();
       await lake.close();
       await store.close();
     },
   };
+}
+
+/** Loads waiting for their quality run at most (a feed that outruns the checks drops the oldest, reported). */
+const CHECKS_QUEUE_MAX = 1_000;
+
+/** Runs the quality rules for each finished load, one run at a time, in order. */
+class AfterLoadChecks {
+  readonly #quality: QualityService;
+  readonly #onError: (e: unknown) => void;
+  readonly #queue: string[] = [];
+  #running: Promise<void> | null = null;
+
+  constructor(quality: QualityService, onError: (e: unknown) => void) {
+    this.#quality = quality;
+    this.#onError = onError;
+  }
+
+  /** Queues a run for this load. */
+  request(loadId: string): void {
+    this.#queue.push(loadId);
+    if (this.#queue.length > CHECKS_QUEUE_MAX) {
+      const dropped = this.#queue.shift();
+      this.#onError(new Error(`quality checks fell behind: load ${dropped} was not checked (run them on demand)`));
+    }
+    this.#running ??= this.#drain();
+  }
+
+  /** Resolves when no run is going or waiting. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    for (let loadId = this.#queue.shift(); loadId !== undefined; loadId = this.#queue.shift())
+      await this.#quality.run({ loadId }).catch(this.#onError);
+    this.#running = null;
+  }
 }

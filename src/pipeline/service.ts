@@ -10,11 +10,11 @@ import { CONCEPTS, type Concept, type Suggestion, suggestCodes } from '../model/
 import type { SourceFormat } from '../sources/index.ts';
 import type { Lake } from '../store/index.ts';
 import {
+  finishPendingGroups,
   type LoadInput,
   type LoadProgress,
   type LoadSummary,
   listSourceFiles,
-  finishPendingGroups,
   markInterruptedLoads,
   QUARANTINE_TABLE,
   runLoad,
@@ -65,6 +65,8 @@ export interface IngestServiceOptions {
   odsDir: string;
   notarizer: Notarizer;
   now?: () => Date;
+  /** Called after every finished load (quality checks start here); not awaited by the load. */
+  afterLoad?: (summary: LoadSummary) => void;
 }
 
 /** The ingest service of one node. */
@@ -328,10 +330,12 @@ export class IngestService {
     format: SourceFormat | undefined,
     onProgress: (p: LoadProgress) => void,
   ): Promise<LoadSummary> {
-    return runLoad(
+    const summary = await runLoad(
       { db: this.#o.db, lake: this.#o.lake, odsDir: this.#o.odsDir, notarizer: this.#o.notarizer, now: this.#now },
       { loadId, profile, specs: await latestSpecs(this.#o.db), files, format, onProgress },
     );
+    this.#o.afterLoad?.(summary);
+    return summary;
   }
 }
 
