@@ -76,6 +76,8 @@ export const HubConfigSchema = z.strictObject({
       publicUrl: z.url().optional(),
       /** OpenID Connect providers offered on the login page, besides local passwords. */
       oidc: z.array(OidcProviderConfigSchema).max(10).default([]),
+      /** How often the hub links the nodes' identity tokens into the master patient index (0: only on request). */
+      linkageSweepMs: int(0, 86_400_000).default(600_000),
     })
     .prefault({}),
 });
@@ -106,6 +108,12 @@ export const NodeConfigSchema = z.strictObject({
     /** Messages per feed file before it is loaded; a file is also loaded after `mllpFlushMs` of quiet. */
     mllpBatchMessages: int(1, 1_000_000).default(1_000),
     mllpFlushMs: int(100, 3_600_000).default(5_000),
+    /**
+     * The consortium's record-linkage key (32+ random bytes, mode 0600), the same at every hospital and never at
+     * the hub; default `<dataDir>/keys/linkage.key` when that file exists. Without one the node takes no part
+     * in linkage.
+     */
+    linkageKeyFile: z.string().min(1).optional(),
   }),
 });
 
@@ -133,6 +141,7 @@ export const ENV_KEYS: Record<string, readonly string[]> = {
   MERIDIAN_HUB_PORTAL_DIR: ['hub', 'portalDir'],
   MERIDIAN_HUB_SESSION_TTL_SEC: ['hub', 'sessionTtlSec'],
   MERIDIAN_HUB_NODE_DOWN_AFTER_MS: ['hub', 'nodeDownAfterMs'],
+  MERIDIAN_HUB_LINKAGE_SWEEP_MS: ['hub', 'linkageSweepMs'],
   MERIDIAN_NODE_NAME: ['node', 'name'],
   MERIDIAN_NODE_DISPLAY_NAME: ['node', 'displayName'],
   MERIDIAN_NODE_HOST: ['node', 'host'],
@@ -141,6 +150,7 @@ export const ENV_KEYS: Record<string, readonly string[]> = {
   MERIDIAN_NODE_HEARTBEAT_MS: ['node', 'heartbeatMs'],
   MERIDIAN_NODE_MLLP_PORT: ['node', 'mllpPort'],
   MERIDIAN_NODE_MLLP_SOURCE: ['node', 'mllpSource'],
+  MERIDIAN_NODE_LINKAGE_KEY_FILE: ['node', 'linkageKeyFile'],
 };
 
 /** MERIDIAN_* variables that belong to tools around the servers (CLI, tests), not to a server's config. */

@@ -5,8 +5,9 @@
  * stops everything; a second start reuses the same home directory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ensureCa, ensureIdentity, httpsRequestJson, loadTlsMaterial } from '../ca/index.ts';
 import { type HomeLayout, homeLayout } from '../cli/home.ts';
 import { MeridianError } from '../errors/registry.ts';
@@ -53,6 +54,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   await ensureIdentity({ dir: layout.caDir, name: 'hub', role: 'hub', hosts });
   for (const h of DEMO_HOSPITALS) await ensureIdentity({ dir: layout.caDir, name: h.name, role: 'node', hosts });
 
+  const linkageKey = ensureLinkageKey(join(layout.root, 'consortium-secrets', 'linkage.key'));
   await ensurePortalBuilt();
   const hubPeerUrl = `https://${urlHost(opts.host)}:${opts.hubPeerPort}`;
   const hubUrl = `http://${urlHost(opts.host)}:${opts.hubPort}`;
@@ -68,7 +70,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       role: 'node',
       dataDir: layout.nodeDir(h.name),
       pki: { caDir: layout.caDir, identity: h.name },
-      node: { name: h.name, displayName: h.displayName, host: opts.host, port, hubUrl: hubPeerUrl },
+      node: {
+        name: h.name,
+        displayName: h.displayName,
+        host: opts.host,
+        port,
+        hubUrl: hubPeerUrl,
+        linkageKeyFile: linkageKey,
+      },
     });
     return { ...h, configFile, url: `https://${urlHost(opts.host)}:${port}` };
   });
@@ -126,6 +135,18 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     return up >= nodes.length;
   });
   printBanner({ hubUrl, layout, nodes });
+}
+
+/**
+ * The demo consortium's record-linkage key, made once: in a real consortium the hospitals agree on it among
+ * themselves and the hub never has it; here all nodes run on one machine and share the file.
+ */
+function ensureLinkageKey(file: string): string {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  }
+  return file;
 }
 
 function startChild(

@@ -14,6 +14,7 @@ import type { HubConfig } from '../config/schema.ts';
 import { createBaseApp, notFoundJson } from '../http/base.ts';
 import { installPeerGuard } from '../http/peer-guard.ts';
 import type { RouteAccess } from '../http/route-config.ts';
+import { LinkageService } from '../identity/index.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { installRoleGuard } from './auth/guard.ts';
 import { LoginThrottle } from './auth/login-throttle.ts';
@@ -22,6 +23,8 @@ import { LocalPasswordProvider, type LoginProvider } from './auth/providers.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { SessionIssuer } from './auth/sessions.ts';
 import { UserStore } from './auth/users.ts';
+import { registerIdentityRoutes } from './identity/routes.ts';
+import { IdentitySweeper } from './identity/sweep.ts';
 import { type IngestTimeouts, registerIngestRoutes } from './ingest/routes.ts';
 import { NodeTracker } from './nodes/node-tracker.ts';
 import { registerChannelRoutes, registerNodeApiRoutes } from './nodes/routes.ts';
@@ -50,6 +53,8 @@ export interface HubApps {
   queues: TaskQueues;
   users: UserStore;
   audit: AuditLog;
+  /** Record-linkage sweeps over the connected nodes (the hub server runs them periodically). */
+  sweeper: IdentitySweeper;
   /** Every declared route with the roles allowed (user app) or institution roles (peer app). */
   routes: { user: RouteAccess[]; peer: RouteAccess[] };
   /** Closes both apps (held polls are released first). */
@@ -95,6 +100,9 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
   });
   registerNodeApiRoutes(userApp, { tracker, hubName, now });
   registerIngestRoutes(userApp, { tracker, queues, audit, timeouts: opts.ingestTimeouts });
+  const linkage = new LinkageService({ db: opts.db, now });
+  const sweeper = new IdentitySweeper({ tracker, queues, linkage, now });
+  registerIdentityRoutes(userApp, { linkage, sweeper, audit });
   await registerPortal(userApp, opts.portalDir);
 
   const peerApp = await createBaseApp({
@@ -115,6 +123,7 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
     users,
     audit,
     routes,
+    sweeper,
     async close() {
       queues.wakeAll();
       await Promise.allSettled([userApp.close(), peerApp.close()]);

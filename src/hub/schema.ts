@@ -1,5 +1,7 @@
 /** The hub's tables (owned by src/hub) and their versioned migrations. */
+
 import { type Generated, type Kysely, type Selectable, sql } from 'kysely';
+import { IDENTITY_MIGRATIONS, type IdentityDatabase } from '../identity/schema.ts';
 import type { Migration } from '../store/index.ts';
 
 /** Row of hub_users: a local account (password) or one linked to an OIDC subject. */
@@ -43,14 +45,14 @@ export interface HubAuditTable {
   detail: unknown;
 }
 
-/** Kysely view of the hub's database. */
-export interface HubDatabase {
+/** Kysely view of the hub's database (its own tables and the master patient index it keeps). */
+export interface HubDatabase extends IdentityDatabase {
   hub_users: HubUserTable;
   hub_nodes: HubNodeTable;
   hub_audit: HubAuditTable;
 }
 
-/** Hub migrations, applied in order by the store. */
+/** Hub migrations, applied in order by the store: its own, then the master patient index's. */
 export const HUB_MIGRATIONS: Migration[] = [
   {
     id: 'hub-0001-users',
@@ -104,4 +106,5 @@ export const HUB_MIGRATIONS: Migration[] = [
       await db.schema.createIndex('hub_audit_at').on('hub_audit').column('at').execute();
     },
   },
+  ...IDENTITY_MIGRATIONS,
 ];

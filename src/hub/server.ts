@@ -18,6 +18,9 @@ export interface RunHubOptions {
   seedAccounts?: NewUser[];
 }
 
+/** Wait after start before the first linkage sweep (the nodes connect in the meantime). */
+const FIRST_SWEEP_DELAY_MS = 15_000;
+
 /** A running hub and the addresses it listens on. */
 export interface RunningHub {
   apps: HubApps;
@@ -57,7 +60,18 @@ export async function runHub(config: HubConfig, opts: RunHubOptions = {}): Promi
   const userUrl = await apps.userApp.listen({ host: config.hub.host, port: config.hub.port });
   const peerUrl = await apps.peerApp.listen({ host: config.hub.host, port: config.hub.peerPort });
   log.info({ userUrl, peerUrl, dialect: store.dialect }, 'hub listening');
+  const sweep = () =>
+    apps.sweeper.sweep().then(
+      (s) => log.info({ sweepId: s.sweepId, nodes: s.nodes }, 'record linkage sweep finished'),
+      (err: unknown) => log.error({ err }, 'record linkage sweep failed'),
+    );
+  const sweeps =
+    config.hub.linkageSweepMs > 0 ? setInterval(() => void sweep(), config.hub.linkageSweepMs).unref() : undefined;
+  const firstSweep =
+    config.hub.linkageSweepMs > 0 ? setTimeout(() => void sweep(), FIRST_SWEEP_DELAY_MS).unref() : undefined;
   const close = async () => {
+    clearInterval(sweeps);
+    clearTimeout(firstSweep);
     stopCrl();
     await apps.close();
     await store.close();

@@ -24,5 +24,5 @@ export {
 } from './normalize.ts';
 export { pinyinKey } from './pinyin.ts';
 export { IDENTITY_MIGRATIONS, type IdentityDatabase } from './schema.ts';
-export { LinkageService, type LinkBatchSummary, type ReviewItem } from './service.ts';
+export { type IndexStats, LinkageService, type LinkBatchSummary, type ReviewItem, TokenPageSchema } from './service.ts';
 export { LinkageKey, type TokenRecord, type Tokens, tokenize } from './tokens.ts';

@@ -74,6 +74,15 @@ export interface LinkBatchSummary {
   model: { prior: number; lambdaCandidates: number; iterations: number };
 }
 
+/** Aggregate figures of the index, from {@link LinkageService.stats}. */
+export interface IndexStats {
+  recordsByHospital: Record<string, number>;
+  persons: number;
+  sharedPersons: number;
+  reviews: Record<'pending' | 'accepted' | 'rejected', number>;
+  events: Record<string, number>;
+}
+
 /** A review-queue item (record ids and comparison levels only). */
 export interface ReviewItem {
   reviewId: string;
@@ -604,6 +613,46 @@ export class LinkageService {
         .execute();
       return { globalId: g, from: record.global_id };
     });
+  }
+
+  /**
+   * Aggregate figures of the index (no record ids): records per hospital, global ids, global ids seen at two or
+   * more hospitals, and reviews by status — what the portal's dashboard and linkage page show.
+   */
+  async stats(): Promise<IndexStats> {
+    const byHospital = await this.#db
+      .selectFrom('identity_records')
+      .select(['hospital', sql<number>`count(*)::integer`.as('n')])
+      .groupBy('hospital')
+      .orderBy('hospital')
+      .execute();
+    const [globals] = await sql<{ persons: number; shared: number }>`
+      select count(*)::integer as persons, count(*) filter (where hospitals > 1)::integer as shared
+      from (select global_id, count(distinct hospital) as hospitals from identity_records group by global_id) g`
+      .execute(this.#db)
+      .then((r) => r.rows);
+    const reviews = await this.#db
+      .selectFrom('identity_reviews')
+      .select(['status', sql<number>`count(*)::integer`.as('n')])
+      .groupBy('status')
+      .execute();
+    const events = await this.#db
+      .selectFrom('identity_events')
+      .select(['kind', sql<number>`count(*)::integer`.as('n')])
+      .groupBy('kind')
+      .execute();
+    return {
+      recordsByHospital: Object.fromEntries(byHospital.map((r) => [r.hospital, Number(r.n)])),
+      persons: Number(globals?.persons ?? 0),
+      sharedPersons: Number(globals?.shared ?? 0),
+      reviews: {
+        pending: 0,
+        accepted: 0,
+        rejected: 0,
+        ...Object.fromEntries(reviews.map((r) => [r.status, Number(r.n)])),
+      },
+      events: Object.fromEntries(events.map((r) => [r.kind, Number(r.n)])),
+    };
   }
 
   /** Merge, split and decision events in order (`afterSeq` pages through). */

@@ -5,8 +5,10 @@ import { pino } from 'pino';
 import { loadTlsMaterial, watchServerCrl } from '../ca/index.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import { closeOnSignals } from '../http/lifecycle.ts';
+import { identityTaskHandlers } from '../identity/index.ts';
 import { startHl7Feed } from '../pipeline/feed.ts';
 import { buildNodeApp, type NodeApps } from './app.ts';
+import { loadLinkageKey } from './keys.ts';
 import { openNodeStores } from './stores.ts';
 
 /** A running node. */
@@ -19,6 +21,8 @@ export interface RunningNode {
 /** Opens everything the node needs, listens, and connects out to the hub. */
 export async function runNode(config: NodeConfig): Promise<RunningNode> {
   const log = pino({ level: config.logLevel, base: { service: 'node', name: config.node.name } });
+  const linkageKey = loadLinkageKey(config);
+  if (linkageKey === null) log.warn('no linkage key (node.linkageKeyFile): this node takes no part in record linkage');
   const stores = await openNodeStores(config, {
     onQualityError: (err) => log.error({ err }, 'quality checks after a load failed'),
   });
@@ -30,6 +34,10 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     lake: stores.lake,
     ingest: stores.ingest,
     quality: stores.quality,
+    handlers:
+      linkageKey === null
+        ? {}
+        : identityTaskHandlers({ lake: stores.lake, key: linkageKey, hospital: config.node.name }),
     tls,
     schemaVersion: stores.schemaVersion,
     address: () => url,

@@ -1,7 +1,9 @@
 /** An in-process hub for route tests: a fresh CA and database, built by buildHubApp, and its cleanup. */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { initCa, issueIdentity, loadTlsMaterial } from '../../src/ca/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildHubApp, type HubApps } from '../../src/hub/app.ts';
@@ -15,6 +17,8 @@ export async function startTestHub(
   opts: { hub?: Record<string, unknown>; now?: () => Date; ingestTimeouts?: Partial<IngestTimeouts> } = {},
 ): Promise<{
   hub: HubApps;
+  /** The hub's database (to inspect what it stores). */
+  db: Kysely<HubDatabase>;
   /** The consortium CA directory, to issue node identities from. */
   pkiDir: string;
   dispose(): Promise<void>;
@@ -43,6 +47,7 @@ export async function startTestHub(
   });
   return {
     hub,
+    db: store.db,
     pkiDir: join(dir, 'pki'),
     async dispose() {
       await hub.close();
