@@ -35,7 +35,10 @@ let t = performance.now();
 for (const [hospital, lake] of demo.lakes) {
   let after: string | undefined;
   for (;;) {
-    const page = await readTokenPage({ lake, key, hospital }, { after, limit: PAGE });
+    const page = await readTokenPage(
+      { lake, key, hospital, decrypt: demo.decrypt.get(hospital) },
+      { after, limit: PAGE },
+    );
     pages.push(page);
     if (page.next === null) break;
     after = page.next;

@@ -114,6 +114,11 @@ export const NodeConfigSchema = z.strictObject({
      * in linkage.
      */
     linkageKeyFile: z.string().min(1).optional(),
+    /**
+     * The key-encryption key of the fields encrypted at rest (32 bytes, mode 0600); default `<dataDir>/keys/kek.key`,
+     * created with the keyring on a node's first start. Keep a copy apart from the data: without it nothing opens.
+     */
+    keyFile: z.string().min(1).optional(),
   }),
 });
 
@@ -151,6 +156,7 @@ export const ENV_KEYS: Record<string, readonly string[]> = {
   MERIDIAN_NODE_MLLP_PORT: ['node', 'mllpPort'],
   MERIDIAN_NODE_MLLP_SOURCE: ['node', 'mllpSource'],
   MERIDIAN_NODE_LINKAGE_KEY_FILE: ['node', 'linkageKeyFile'],
+  MERIDIAN_NODE_KEY_FILE: ['node', 'keyFile'],
 };
 
 /** MERIDIAN_* variables that belong to tools around the servers (CLI, tests), not to a server's config. */

@@ -1,13 +1,16 @@
 /**
- * The node's consortium record-linkage key: read from `node.linkageKeyFile`, else from `<dataDir>/keys/linkage.key`
+ * The node's keys. The consortium record-linkage key: read from `node.linkageKeyFile`, else from `<dataDir>/keys/linkage.key`
  * when it exists. A key file that is named but missing, readable by others, or too short stops the node; no
- * file at all means the node takes no part in linkage (and says so in its log).
+ * file at all means the node takes no part in linkage (and says so in its log). The field-encryption keys: see
+ * {@link openFieldCrypto}.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeConfig } from '../config/schema.ts';
 import { MeridianError } from '../errors/registry.ts';
 import { LinkageKey } from '../identity/index.ts';
+import { FieldCrypto, KEYRING_FILE } from '../privacy/field-crypto.ts';
+import { LocalKeyFileProvider } from '../privacy/key-provider.ts';
 
 /** Where a node looks for the linkage key when the configuration names none. */
 export function defaultLinkageKeyFile(dataDir: string): string {
@@ -40,4 +43,39 @@ export function loadLinkageKey(config: Pick<NodeConfig, 'dataDir' | 'node'>): Li
     );
   }
   return new LinkageKey(readFileSync(file));
+}
+
+/** Where a node keeps its key-encryption key when the configuration names none. */
+export function defaultKekFile(dataDir: string): string {
+  return join(dataDir, 'keys', 'kek.key');
+}
+
+/**
+ * Opens the keys that encrypt the node's identifying fields at rest: the key-encryption key (`node.keyFile`, else
+ * `<dataDir>/keys/kek.key`) and the keyring of data keys in `<dataDir>/keys`. On a node that has never written
+ * a canonical row both are created; after that a missing, loose or wrong key stops the node (MER_KEY_*), so it
+ * can never fall back to writing identifiers in the clear.
+ */
+export async function openFieldCrypto(opts: {
+  dataDir: string;
+  keyFile?: string;
+  /** True when the lake already holds canonical rows (then keys are never created, only opened). */
+  hasData: boolean;
+}): Promise<FieldCrypto> {
+  const dir = join(opts.dataDir, 'keys');
+  const kekFile = opts.keyFile ?? defaultKekFile(opts.dataDir);
+  const ringExists = existsSync(join(dir, KEYRING_FILE));
+  if (!ringExists && !opts.hasData) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const provider = existsSync(kekFile) ? LocalKeyFileProvider.open(kekFile) : LocalKeyFileProvider.create(kekFile);
+    return FieldCrypto.create({ dir, provider });
+  }
+  if (!ringExists) {
+    throw new MeridianError(
+      'MER_KEY_MISSING',
+      `the keyring ${join(dir, KEYRING_FILE)} is missing but the lake holds data encrypted under it; restore the keys directory`,
+      { dir },
+    );
+  }
+  return FieldCrypto.open({ dir, provider: LocalKeyFileProvider.open(kekFile) });
 }

@@ -37,7 +37,12 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     handlers:
       linkageKey === null
         ? {}
-        : identityTaskHandlers({ lake: stores.lake, key: linkageKey, hospital: config.node.name }),
+        : identityTaskHandlers({
+            lake: stores.lake,
+            key: linkageKey,
+            hospital: config.node.name,
+            decrypt: (value, column) => stores.crypto.decrypt('person', column, value),
+          }),
     tls,
     schemaVersion: stores.schemaVersion,
     address: () => url,

@@ -8,11 +8,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { NodeConfig } from '../config/schema.ts';
+import { DWD_TABLES } from '../model/dwd.ts';
 import { LocalNotaryLog } from '../pipeline/notary.ts';
 import { PIPELINE_MIGRATIONS, type PipelineDatabase } from '../pipeline/schema.ts';
 import { IngestService } from '../pipeline/service.ts';
+import type { FieldCrypto } from '../privacy/field-crypto.ts';
+import { rowProtector } from '../privacy/protect.ts';
 import { QUALITY_MIGRATIONS, type QualityDatabase, QualityService } from '../quality/index.ts';
 import { type DatabaseDialect, type Lake, openDatabase, openLake } from '../store/index.ts';
+import { openFieldCrypto } from './keys.ts';
 import { NODE_MIGRATIONS, type NodeDatabase } from './schema.ts';
 
 /** Every migration a node's database gets, in order. */
@@ -28,16 +32,19 @@ export interface NodeStores {
   lake: Lake;
   ingest: IngestService;
   quality: QualityService;
+  /** The keys of the fields encrypted at rest (to open them for linkage and the patient's own views). */
+  crypto: FieldCrypto;
   schemaVersion: string | null;
   close(): Promise<void>;
 }
 
 /**
- * Opens a node's database (applying migrations), lake, ODS, notary log, and the ingest and quality services; the
+ * Opens a node's database (applying migrations), lake, field-encryption keys (refusing to open without the right
+ * ones), ODS, notary log, and the ingest and quality services; the
  * quality rules run after every load that loaded a file (runs that arrive while one is going are coalesced).
  */
 export async function openNodeStores(
-  config: Pick<NodeConfig, 'dataDir' | 'databaseUrl'> & { node?: { name: string } },
+  config: Pick<NodeConfig, 'dataDir' | 'databaseUrl'> & { node?: { name: string; keyFile?: string } },
   opts: { onQualityError?: (e: unknown) => void } = {},
 ): Promise<NodeStores> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -54,6 +61,19 @@ export async function openNodeStores(
     throw e;
   }
   const notarizer = LocalNotaryLog.open({ file: join(config.dataDir, 'notary.log'), now: () => new Date() });
+  let crypto: FieldCrypto;
+  try {
+    const tables = new Set(await lake.tables());
+    crypto = await openFieldCrypto({
+      dataDir: config.dataDir,
+      keyFile: config.node?.keyFile,
+      hasData: Object.keys(DWD_TABLES).some((t) => tables.has(t)),
+    });
+  } catch (e) {
+    await lake.close();
+    await store.close();
+    throw e;
+  }
   const quality = new QualityService({ db: store.db, lake, node: config.node?.name });
   const checks = new AfterLoadChecks(quality, opts.onQualityError ?? (() => {}));
   const ingest = new IngestService({
@@ -61,6 +81,7 @@ export async function openNodeStores(
     lake,
     odsDir: join(config.dataDir, 'ods'),
     notarizer,
+    protect: rowProtector(crypto),
     afterLoad: (summary) => {
       if (summary.totals.loaded > 0) checks.request(summary.loadId);
     },
@@ -72,6 +93,7 @@ export async function openNodeStores(
     lake,
     ingest,
     quality,
+    crypto,
     schemaVersion: NODE_ALL_MIGRATIONS.at(-1)?.id ?? null,
     async close() {
       await checks.idle();

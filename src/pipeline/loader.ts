@@ -23,6 +23,7 @@ import type { Kysely } from 'kysely';
 import { isMeridianError, MeridianError } from '../errors/registry.ts';
 import { canonicalize } from '../ledger/index.ts';
 import { lakeColumns } from '../model/dwd.ts';
+import type { RowProtector } from '../privacy/protect.ts';
 import {
   type AnySourceFile,
   detectFileFormat,
@@ -68,6 +69,8 @@ export const QUARANTINE_COLUMNS: Readonly<Record<string, LakeColumnType>> = {
 export interface LoaderContext {
   db: Kysely<PipelineDatabase>;
   lake: Lake;
+  /** What every canonical row goes through before the lake (blind indexes, encryption of identifying fields). */
+  protect: RowProtector;
   odsDir: string;
   notarizer: Notarizer;
   now: () => Date;
@@ -291,7 +294,7 @@ export async function runLoad(
     const mark = g.out.mark();
     try {
       const mapped = await mapFile(
-        { loadId, source: profile.source },
+        { loadId, source: profile.source, protect: ctx.protect },
         f.relativePath,
         l,
         prepared,
@@ -531,7 +534,7 @@ async function prepareFile(
 
 /** Streams one file through its specs into the group's writer; throws (leaving rows to roll back) on a reader failure. */
 async function mapFile(
-  job: { loadId: string; source: string },
+  job: { loadId: string; source: string; protect: RowProtector },
   name: string,
   landed: LandedFile,
   prepared: Exclude<PreparedFile, { unchanged: FileSummary }>,
@@ -607,13 +610,17 @@ async function mapFile(
           rowsLoaded++;
           progress.rowsLoaded++;
           detail.rowsByTable[spec.target] = (detail.rowsByTable[spec.target] ?? 0) + 1;
-          await out.add(spec.target, columns, {
-            ...r.row,
-            source_sha256: landed.sha256,
-            source_position: where,
-            mapping_version: mv,
-            load_id: job.loadId,
-          });
+          await out.add(
+            spec.target,
+            columns,
+            job.protect(spec.target, {
+              ...r.row,
+              source_sha256: landed.sha256,
+              source_position: where,
+              mapping_version: mv,
+              load_id: job.loadId,
+            }),
+          );
         }
       }
       if (!mapped) {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { MeridianError } from '../errors/registry.ts';
 import { CONCEPTS, type Concept, type Suggestion, suggestCodes } from '../model/vocabulary.ts';
+import type { RowProtector } from '../privacy/protect.ts';
 import type { SourceFormat } from '../sources/index.ts';
 import type { Lake } from '../store/index.ts';
 import {
@@ -64,6 +65,8 @@ export interface IngestServiceOptions {
   lake: Lake;
   odsDir: string;
   notarizer: Notarizer;
+  /** What every canonical row goes through before the lake (see {@link RowProtector}). */
+  protect: RowProtector;
   now?: () => Date;
   /** Called after every finished load (quality checks start here); not awaited by the load. */
   afterLoad?: (summary: LoadSummary) => void;
@@ -331,7 +334,14 @@ export class IngestService {
     onProgress: (p: LoadProgress) => void,
   ): Promise<LoadSummary> {
     const summary = await runLoad(
-      { db: this.#o.db, lake: this.#o.lake, odsDir: this.#o.odsDir, notarizer: this.#o.notarizer, now: this.#now },
+      {
+        db: this.#o.db,
+        lake: this.#o.lake,
+        odsDir: this.#o.odsDir,
+        notarizer: this.#o.notarizer,
+        protect: this.#o.protect,
+        now: this.#now,
+      },
       { loadId, profile, specs: await latestSpecs(this.#o.db), files, format, onProgress },
     );
     this.#o.afterLoad?.(summary);

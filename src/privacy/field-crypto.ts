@@ -14,7 +14,7 @@
  * The AAD binds a ciphertext to its table and field: copied into another field it no longer verifies.
  */
 import assert from 'node:assert/strict';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -162,6 +162,7 @@ export class FieldCrypto {
   #provider: KeyProvider;
   #active: string;
   readonly #keys: Map<string, Buffer>;
+  #blindKey: Buffer | undefined;
 
   private constructor(file: string, provider: KeyProvider, active: string, keys: Map<string, Buffer>) {
     this.#file = file;
@@ -248,6 +249,22 @@ export class FieldCrypto {
       throw e;
     }
     return id;
+  }
+
+  /**
+   * A keyed blind index of an already normalized value (HMAC-SHA-256 under a key derived from the keyring's
+   * first data key, so it survives rotation): equal inputs give equal indexes, which lets quality checks find
+   * duplicates among encrypted identifiers without decrypting them; the value cannot be read back.
+   */
+  blindIndex(domain: string, normalized: string): string {
+    this.#blindKey ??= Buffer.from(
+      hkdfSync('sha256', this.#keys.values().next().value as Buffer, Buffer.alloc(0), 'meridian-blind-index|v1', 32),
+    );
+    return createHmac('sha256', this.#blindKey)
+      .update(`${domain}\u0000${normalized}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
   }
 
   /** Encrypts one value of `table.field` under the active data key (fresh random nonce). */

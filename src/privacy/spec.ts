@@ -65,8 +65,19 @@ export interface DeidSpec {
 const KEY_FIELDS: ReadonlySet<string> = new Set(['person_id', 'visit_id', 'patient_token', 'study_uid']);
 /** L4 free-text fields the default spec scrubs instead of dropping. */
 const FREE_TEXT_FIELDS: ReadonlySet<string> = new Set(['note.note_text']);
-/** Fields dropped by default although their level would allow keeping them: pointers into hospital files. */
-const DEFAULT_DROPS: ReadonlySet<string> = new Set(['source_sha256', 'source_position', 'imaging_study.location']);
+/**
+ * Fields dropped by default although their level would allow keeping them: pointers into hospital files, and
+ * what the node derives from identifiers for its own checks (blind indexes would link a person across releases).
+ */
+const DEFAULT_DROPS: ReadonlySet<string> = new Set([
+  'source_sha256',
+  'source_position',
+  'imaging_study.location',
+  'person.id_number_check',
+  'person.id_number_bidx',
+  'person.name_bidx',
+  'person.phone_bidx',
+]);
 
 /** The definition of a canonical field or lineage field, or null when the table has no such field. */
 export function fieldDef(table: DwdTable, field: string): FieldDef | null {

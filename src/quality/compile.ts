@@ -14,9 +14,11 @@
  * fails, an order check against it passes); a rule whose own table is absent is not applicable. Values from a
  * rule travel as parameters, names only after validation against the canonical model.
  */
+
 import { DWD_TABLES, type DwdTable, lakeColumns } from '../model/dwd.ts';
+import { ENCRYPTED_FIELDS } from '../privacy/field-crypto.ts';
 import type { LakeParam } from '../store/index.ts';
-import { type Check, type CountUnit, fieldType, type NORMALIZERS, type QualityRule } from './rules.ts';
+import { type Check, type CountUnit, fieldType, type QualityRule } from './rules.ts';
 
 /** Most failing rows' lineage kept per rule. */
 export const SAMPLE_ROWS_MAX = 20;
@@ -186,7 +188,9 @@ function checkParts(check: Check, table: DwdTable, ctx: CompileContext, p: Param
       };
     }
     case 'duplicate': {
-      const fields = check.fields ?? Object.keys(DWD_TABLES[table].fields);
+      // Encrypted fields differ on every write (a fresh nonce); their blind indexes stand in for them.
+      const encrypted = new Set(ENCRYPTED_FIELDS[table]);
+      const fields = check.fields ?? Object.keys(DWD_TABLES[table].fields).filter((f) => !encrypted.has(f));
       const partition = fields.map((f) => `t.${q(f)}`).join(', ');
       return {
         applies: 'true',
@@ -196,31 +200,12 @@ function checkParts(check: Check, table: DwdTable, ctx: CompileContext, p: Param
     }
     case 'near_duplicate': {
       const same = check.same.map((f) => `o.${q(f)} = t.${q(f)}`).join(' and ');
-      const any = check.anyOf
-        .map((a) => `${normalize(a.normalize, `o.${q(a.field)}`)} = ${normalize(a.normalize, `t.${q(a.field)}`)}`)
-        .join(' or ');
+      const any = check.anyOf.map((a) => `o.${q(a.field)} = t.${q(a.field)}`).join(' or ');
       return {
         applies: `${notNull(check.key)} and ${check.same.map(notNull).join(' and ')}`,
         fails: `exists (select 1 from ${q(table)} o where o.${q(check.key)} < t.${q(check.key)} and ${same} and (${any}))`,
       };
     }
-  }
-}
-
-/** SQL that normalizes an identifier before comparing (fixed expressions per normalizer). */
-function normalize(kind: (typeof NORMALIZERS)[number], expr: string): string {
-  switch (kind) {
-    case 'exact':
-      return expr;
-    case 'id_number': {
-      // Full-width digits and x, spaces, lower-case x; a 15-digit number compares as its 18-digit body.
-      const k = `upper(regexp_replace(translate(${expr}, '０１２３４５６７８９ｘＸ', '0123456789XX'), '\\s', '', 'g'))`;
-      return `nullif(case when length(${k}) = 15 then substr(${k}, 1, 6) || '19' || substr(${k}, 7, 9) else substr(${k}, 1, 17) end, '')`;
-    }
-    case 'name':
-      return `nullif(regexp_replace(${expr}, '[\\s·•．・.]', '', 'g'), '')`;
-    case 'phone':
-      return `nullif(regexp_replace(${expr}, '[^0-9]', '', 'g'), '')`;
   }
 }
 

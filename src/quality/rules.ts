@@ -48,9 +48,6 @@ export const COUNT_UNITS = ['row', 'person', 'record'] as const;
 /** A counting unit. */
 export type CountUnit = (typeof COUNT_UNITS)[number];
 
-/** Normalizations a near-duplicate comparison may apply (fixed SQL, never text from a rule). */
-export const NORMALIZERS = ['exact', 'id_number', 'name', 'phone'] as const;
-
 const RULE_ID = /^[a-z][a-z0-9_]*(?:[.-][a-z0-9_]+){0,7}$/;
 const FIELD = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a field name is lowercase letters, digits and _');
 const TABLE = z.string().max(63);
@@ -104,7 +101,7 @@ const NearDuplicate = z.strictObject({
   key: FIELD,
   same: z.array(FIELD).min(1).max(10),
   anyOf: z
-    .array(z.strictObject({ field: FIELD, normalize: z.enum(NORMALIZERS).default('exact') }))
+    .array(z.strictObject({ field: FIELD }))
     .min(1)
     .max(10),
 });
@@ -350,7 +347,7 @@ function modelProblems(rule: QualityRule): RuleProblem[] {
         field(`check.same.${i}`, f);
       });
       c.anyOf.forEach((a, i) => {
-        field(`check.anyOf.${i}.field`, a.field, a.normalize === 'exact' ? undefined : ['VARCHAR']);
+        field(`check.anyOf.${i}.field`, a.field);
       });
       break;
   }

@@ -125,10 +125,19 @@ const conformance: QualityRuleInput[] = [
     zh: '行政区划代码为 6 位数字（GB/T 2260）',
     en: 'region code is 6 digits (GB/T 2260)',
   }),
-  format('person.id_number.format', 'person', 'id_number', '[0-9]{17}[0-9X]|[0-9]{15}', 'info', 5, {
-    zh: '身份证号为 18 位（末位数字或 X）或旧 15 位，无全角字符或小写 x',
-    en: 'ID number is 18 characters (last a digit or X) or the old 15 digits, no full-width or lower-case x',
-  }),
+  {
+    id: 'person.id_number.valid',
+    category: 'conformance',
+    subcategory: 'value_set',
+    table: 'person',
+    severity: 'info',
+    threshold: 5,
+    check: { kind: 'value_set', field: 'id_number_check', values: ['ok'] },
+    description: {
+      zh: '身份证号通过校验（长度、字符、行政区划、出生日期、校验码；GB 11643）',
+      en: 'ID number passes its checks (length, characters, region, birth date, check character; GB 11643)',
+    },
+  },
   format(
     'condition_occurrence.condition_code.format',
     'condition_occurrence',
@@ -401,15 +410,11 @@ function uniqueness(): QualityRuleInput[] {
       kind: 'near_duplicate',
       key: 'person_id',
       same: ['gender', 'birth_date'],
-      anyOf: [
-        { field: 'id_number', normalize: 'id_number' },
-        { field: 'name', normalize: 'name' },
-        { field: 'phone', normalize: 'phone' },
-      ],
+      anyOf: [{ field: 'id_number_bidx' }, { field: 'name_bidx' }, { field: 'phone_bidx' }],
     },
     description: {
-      zh: '同一人以不同患者号重复登记（性别、出生日期相同，且身份证号、姓名或电话规范化后相同）',
-      en: 'one person registered under two patient ids (same sex and birth date; same normalized ID number, name or phone)',
+      zh: '同一人以不同患者号重复登记（性别、出生日期相同，且身份证号、姓名或电话规范化后相同；按盲索引比较，不解密）',
+      en: 'one person registered under two patient ids (same sex and birth date; same normalized ID number, name or phone, compared by blind index without decrypting)',
     },
   });
   return out;

@@ -190,6 +190,12 @@ class DuckDBLake implements Lake {
     onQueueFull: () =>
       new MeridianError('MER_LAKE_WRITE_FAILED', `The lake is busy: ${WRITE_WAITERS_MAX} writes are waiting`),
   });
+  /** Serializes view creation and removal. */
+  readonly #viewDdl = new Mutex({
+    waitersMax: WRITE_WAITERS_MAX,
+    onQueueFull: () =>
+      new MeridianError('MER_LAKE_WRITE_FAILED', `The lake is busy: ${WRITE_WAITERS_MAX} queries are waiting`),
+  });
   /** Tables that currently have a view. */
   readonly #views = new Set<string>();
   /** DuckDB work in flight, which close() lets finish before closing the instance. */
@@ -490,15 +496,19 @@ class DuckDBLake implements Lake {
     return this.#withConnection((connection) => copyToParquet(connection, `(${fromSql})`, temp, params));
   }
 
+  /** Brings the views in line with the table directories; view DDL runs one at a time (DuckDB refuses racing DDL). */
   async #syncViews(full: boolean): Promise<void> {
-    const present = new Set(tableNames(this.dir));
-    for (const table of this.#views) {
-      if (!present.has(table) || (full && listParquet(join(this.dir, table)).length === 0)) await this.#dropView(table);
-    }
-    for (const table of present) {
-      if (this.#views.has(table) && !full) continue;
-      if (listParquet(join(this.dir, table)).length > 0) await this.#createView(table);
-    }
+    await this.#viewDdl.run(async () => {
+      const present = new Set(tableNames(this.dir));
+      for (const table of this.#views) {
+        if (!present.has(table) || (full && listParquet(join(this.dir, table)).length === 0))
+          await this.#dropViewNow(table);
+      }
+      for (const table of present) {
+        if (this.#views.has(table) && !full) continue;
+        if (listParquet(join(this.dir, table)).length > 0) await this.#createView(table);
+      }
+    });
   }
 
   async #createView(table: string): Promise<void> {
@@ -512,6 +522,10 @@ class DuckDBLake implements Lake {
   }
 
   async #dropView(table: string): Promise<void> {
+    await this.#viewDdl.run(() => this.#dropViewNow(table));
+  }
+
+  async #dropViewNow(table: string): Promise<void> {
     await this.#withConnection((connection) => connection.run(`drop view if exists ${quoteName(table)}`));
     this.#views.delete(table);
   }

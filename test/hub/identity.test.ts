@@ -110,7 +110,12 @@ async function startNode(pkiDir: string, hubUrl: string, name: string, csv: stri
     db: stores.db,
     lake: stores.lake,
     ingest: stores.ingest,
-    handlers: identityTaskHandlers({ lake: stores.lake, key: linkageKey, hospital: name }),
+    handlers: identityTaskHandlers({
+      lake: stores.lake,
+      key: linkageKey,
+      hospital: name,
+      decrypt: (value, column) => stores.crypto.decrypt('person', column, value),
+    }),
     tls: loadTlsMaterial({ dir: pkiDir, name }),
     schemaVersion: stores.schemaVersion,
   });

@@ -8,11 +8,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConsortiumManifest, generateConsortium } from '../../src/demo/generator/index.ts';
 import { DEMO_HOSPITALS, DEMO_MAPPINGS, type DemoHospital } from '../../src/demo/mappings/index.ts';
+import type { DecryptField } from '../../src/identity/node.ts';
+import { openFieldCrypto } from '../../src/node/keys.ts';
 import { listSourceFiles, runLoad } from '../../src/pipeline/loader.ts';
 import { parseMappingSpec } from '../../src/pipeline/mapping.ts';
 import { LocalNotaryLog } from '../../src/pipeline/notary.ts';
 import { ruleFor, SourceProfileSchema } from '../../src/pipeline/profile.ts';
 import { PIPELINE_MIGRATIONS, type PipelineDatabase } from '../../src/pipeline/schema.ts';
+import { rowProtector } from '../../src/privacy/protect.ts';
 import { type Lake, openDatabase, openLake } from '../../src/store/index.ts';
 
 /** A generated consortium with one person-only lake per hospital. */
@@ -20,6 +23,8 @@ export interface DemoPersons {
   dataDir: string;
   manifest: ConsortiumManifest;
   lakes: Map<DemoHospital, Lake>;
+  /** Opens a hospital's encrypted identifier fields (what its node's `identity.tokens` handler is given). */
+  decrypt: Map<DemoHospital, DecryptField>;
   close(): Promise<void>;
 }
 
@@ -36,11 +41,17 @@ export async function openDemoPersons(opts: { dir: string; patients: number; see
   }
   const manifest = JSON.parse(readFileSync(join(dataDir, 'manifest.json'), 'utf8')) as ConsortiumManifest;
   const lakes = new Map<DemoHospital, Lake>();
-  for (const h of DEMO_HOSPITALS) lakes.set(h, await openLake({ dir: join(opts.dir, 'node', h, 'lake') }));
+  const decrypt = new Map<DemoHospital, DecryptField>();
+  for (const h of DEMO_HOSPITALS) {
+    lakes.set(h, await openLake({ dir: join(opts.dir, 'node', h, 'lake') }));
+    const crypto = await openFieldCrypto({ dataDir: join(opts.dir, 'node', h), hasData: true });
+    decrypt.set(h, (value, column) => crypto.decrypt('person', column, value));
+  }
   return {
     dataDir,
     manifest,
     lakes,
+    decrypt,
     async close() {
       for (const l of lakes.values()) await l.close();
     },
@@ -69,10 +80,12 @@ async function loadPersons(dataDir: string, h: DemoHospital, nodeDir: string): P
   const lake = await openLake({ dir: join(nodeDir, 'lake') });
   const now = () => new Date('2026-05-01T08:00:00Z');
   try {
+    const crypto = await openFieldCrypto({ dataDir: nodeDir, hasData: false });
     const summary = await runLoad(
       {
         db: store.db,
         lake,
+        protect: rowProtector(crypto),
         odsDir: join(nodeDir, 'ods'),
         notarizer: LocalNotaryLog.open({ file: join(nodeDir, 'notary.log'), now }),
         now,

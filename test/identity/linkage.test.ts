@@ -49,9 +49,12 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'identity-linkage-'));
   demo = await openDemoPersons({ dir: join(root, 'demo'), patients: PATIENTS, seed: SEED });
   for (const h of DEMO_HOSPITALS) {
-    const handler = identityTaskHandlers({ lake: demo.lakes.get(h) as never, key: KEY, hospital: h })[
-      'identity.tokens'
-    ] as (p: unknown) => Promise<TokenPage>;
+    const handler = identityTaskHandlers({
+      lake: demo.lakes.get(h) as never,
+      key: KEY,
+      hospital: h,
+      decrypt: demo.decrypt.get(h),
+    })['identity.tokens'] as (p: unknown) => Promise<TokenPage>;
     const pages: string[] = [];
     let after: string | undefined;
     for (let i = 0; i < 100; i++) {

@@ -1,9 +1,11 @@
 /** Child process of ingest-crash.test.ts: loads one CSV into a pipeline in `dir`, printing progress lines. */
 import { join } from 'node:path';
+import { openFieldCrypto } from '../../src/node/keys.ts';
 import { listSourceFiles, runLoad } from '../../src/pipeline/loader.ts';
 import { LocalNotaryLog } from '../../src/pipeline/notary.ts';
 import { PIPELINE_MIGRATIONS, type PipelineDatabase } from '../../src/pipeline/schema.ts';
 import { latestSpecs, saveProfile, saveSpec } from '../../src/pipeline/specs-store.ts';
+import { rowProtector } from '../../src/privacy/protect.ts';
 import { openDatabase, openLake } from '../../src/store/index.ts';
 
 const [dir, input, loadId] = process.argv.slice(2) as [string, string, string];
@@ -32,6 +34,7 @@ const summary = await runLoad(
   {
     db: store.db,
     lake,
+    protect: rowProtector(await openFieldCrypto({ dataDir: dir, hasData: false })),
     odsDir: join(dir, 'ods'),
     notarizer: LocalNotaryLog.open({ file: join(dir, 'notary.log'), now }),
     now,

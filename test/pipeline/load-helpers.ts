@@ -2,11 +2,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openFieldCrypto } from '../../src/node/keys.ts';
 import { type LoaderContext, type LoadSummary, listSourceFiles, runLoad } from '../../src/pipeline/loader.ts';
 import type { MappingSpecInput } from '../../src/pipeline/mapping.ts';
 import { LocalNotaryLog } from '../../src/pipeline/notary.ts';
 import { PIPELINE_MIGRATIONS, type PipelineDatabase } from '../../src/pipeline/schema.ts';
 import { latestSpecs, saveProfile, saveSpec } from '../../src/pipeline/specs-store.ts';
+import type { FieldCrypto } from '../../src/privacy/field-crypto.ts';
+import { rowProtector } from '../../src/privacy/protect.ts';
 import { type Lake, openDatabase, openLake } from '../../src/store/index.ts';
 import { freshDatabase } from '../store/targets.ts';
 
@@ -15,6 +18,8 @@ export interface TestPipeline {
   dir: string;
   ctx: LoaderContext;
   lake: Lake;
+  /** The keys of the fields the loader encrypts (to read them back in assertions). */
+  crypto: FieldCrypto;
   /** Stores specs and the profile, then loads `path` (a file or directory). */
   load(path: string, profile: unknown, specs: readonly MappingSpecInput[], loadId?: string): Promise<LoadSummary>;
   close(): Promise<void>;
@@ -29,9 +34,11 @@ export async function openTestPipeline(): Promise<TestPipeline> {
   const store = await openDatabase<PipelineDatabase>({ ...fresh.options, migrations: PIPELINE_MIGRATIONS });
   const lake = await openLake({ dir: join(dir, 'lake') });
   const now = () => new Date('2026-05-01T08:00:00Z');
+  const crypto = await openFieldCrypto({ dataDir: dir, hasData: false });
   const ctx: LoaderContext = {
     db: store.db,
     lake,
+    protect: rowProtector(crypto),
     odsDir: join(dir, 'ods'),
     notarizer: LocalNotaryLog.open({ file: join(dir, 'notary.log'), now }),
     now,
@@ -40,6 +47,7 @@ export async function openTestPipeline(): Promise<TestPipeline> {
     dir,
     ctx,
     lake,
+    crypto,
     async load(path, profileInput, specInputs, loadId) {
       for (const s of specInputs) await saveSpec(store.db, s, 'test', now());
       const profile = await saveProfile(store.db, profileInput, now());

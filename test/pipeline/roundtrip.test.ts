@@ -43,6 +43,23 @@ async function rows(sql: string): Promise<Record<string, unknown>[]> {
   });
 }
 
+/**
+ * Person rows as the lake holds them, opened: identifiers must be ciphertexts there and decrypt to the values
+ * mapped; blind indexes are keyed hashes, shown as a marker.
+ */
+async function persons(sql: string): Promise<Record<string, unknown>[]> {
+  const out = await rows(sql);
+  return out.map((r) => {
+    for (const f of ['id_number', 'name', 'phone', 'local_patient_id']) {
+      if (typeof r[f] === 'string') assert.match(r[f] as string, /^mer1\./, `person.${f} is encrypted at rest`);
+    }
+    const open = p.crypto.decryptRow('person', r);
+    for (const f of ['id_number_bidx', 'name_bidx', 'phone_bidx'])
+      if (typeof open[f] === 'string') open[f] = '(blind index)';
+    return open;
+  });
+}
+
 async function quarantine(source: string): Promise<Record<string, unknown>[]> {
   return rows(
     `select source_name, source_position, code, field, mapping_version, message from quarantine where source = '${source}' order by source_position`,
@@ -303,7 +320,7 @@ test('HL7 v2: an ADT^A04 gives a person and a visit; an ORU^R01 gives one measur
   const summary = await p.load(dir, profile, specs);
   assert.deepEqual([summary.totals.recordsRead, summary.totals.rowsLoaded, summary.totals.rejected], [2, 5, 2]);
   const sha = sha256(join(dir, 'feed.hl7'));
-  assert.deepEqual(await rows(`select * from person where mapping_version = 'rt-hl7-person@1'`), [
+  assert.deepEqual(await persons(`select * from person where mapping_version = 'rt-hl7-person@1'`), [
     {
       person_id: 'M001',
       patient_token: null,
@@ -311,6 +328,10 @@ test('HL7 v2: an ADT^A04 gives a person and a visit; an ORU^R01 gives one measur
       id_number: '120101196506100989',
       name: '许燕慧',
       phone: '15308631608',
+      id_number_check: 'ok',
+      id_number_bidx: '(blind index)',
+      name_bidx: '(blind index)',
+      phone_bidx: '(blind index)',
       gender: 'F',
       birth_date: '1965-06-10',
       year_of_birth: 1965,
@@ -501,7 +522,7 @@ test('FHIR bundle and NDJSON: Patient, death, BP panel components and a lab, wit
   assert.deepEqual(summary.totals.failed, 0);
   assert.deepEqual([summary.totals.recordsRead, summary.totals.rowsLoaded, summary.totals.rejected], [5, 6, 1]);
   assert.deepEqual(
-    await rows(
+    await persons(
       `select person_id, local_patient_id, name, gender, birth_date, source_position from person where mapping_version = 'rt-fhir-person@1'`,
     ),
     [
@@ -657,7 +678,7 @@ test('OMOP CDM CSV: typed columns map to person; a row missing a required column
   const summary = await p.load(dir, profile, [spec]);
   assert.deepEqual([summary.totals.recordsRead, summary.totals.rowsLoaded, summary.totals.rejected], [3, 2, 1]);
   assert.deepEqual(
-    await rows(
+    await persons(
       `select person_id, local_patient_id, gender, year_of_birth, source_position from person where mapping_version = 'rt-omop-person@1' order by person_id`,
     ),
     [

@@ -128,12 +128,19 @@ test('a planted unique combination is caught and named as the smallest class', (
 });
 
 test('scrubbed notes keep no name, ID number or phone of the generated persons', async () => {
-  const notes = await pipeline.lake.query<{
-    note_text: string;
-    name: string | null;
-    id_number: string | null;
-    phone: string | null;
-  }>('select n.note_text, p.name, p.id_number, p.phone from note n join person p using (person_id)');
+  // Notes and identifiers are encrypted at rest; the node opens them with its keyring before scrubbing.
+  const open = (table: 'note' | 'person', field: string, v: unknown) =>
+    typeof v === 'string' ? pipeline.crypto.decrypt(table, field, v) : null;
+  const notes = (
+    await pipeline.lake.query(
+      'select n.note_text, p.name, p.id_number, p.phone from note n join person p using (person_id)',
+    )
+  ).map((r) => ({
+    note_text: open('note', 'note_text', r.note_text) as string,
+    name: open('person', 'name', r.name),
+    id_number: open('person', 'id_number', r.id_number),
+    phone: open('person', 'phone', r.phone),
+  }));
   assert.ok(notes.length > 100, `${notes.length} notes`);
   const squash = (s: string) => s.replace(/[\s·•・．.]/g, '');
   let names = 0;
