@@ -229,7 +229,8 @@ export const ERROR_REGISTRY = {
   MER_KEY_EXISTS: { status: 409, title: 'A key file or keyring already exists at this path; it is never overwritten' },
   MER_QUALITY_RULE_INVALID: {
     status: 400,
-    title: 'A quality rule breaks its schema or names an unknown table or field; the message names rule, field and value',
+    title:
+      'A quality rule breaks its schema or names an unknown table or field; the message names rule, field and value',
   },
   MER_QUALITY_RULE_UNKNOWN: { status: 404, title: 'No quality rule with this id in the current rule set' },
   MER_QUALITY_RUN_UNKNOWN: { status: 404, title: 'No quality run with this id on this node' },
@@ -251,6 +252,11 @@ export const ERROR_REGISTRY = {
   },
   MER_IDENTITY_NOT_FOUND: { status: 404, title: 'No such review item or record in the master patient index' },
   MER_IDENTITY_REVIEW_DECIDED: { status: 409, title: 'The linkage review item was already decided' },
+  MER_QUALITY_OTHER_HOSPITAL: {
+    status: 403,
+    title:
+      "Only a hospital's own data steward may see its failing rows, run its checks or change its thresholds and rules",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

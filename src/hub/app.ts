@@ -29,6 +29,7 @@ import { type IngestTimeouts, registerIngestRoutes } from './ingest/routes.ts';
 import { NodeTracker } from './nodes/node-tracker.ts';
 import { registerChannelRoutes, registerNodeApiRoutes } from './nodes/routes.ts';
 import { TaskQueues } from './nodes/task-queue.ts';
+import { type QualityTimeouts, registerQualityRoutes } from './quality/routes.ts';
 import type { HubDatabase } from './schema.ts';
 
 /** What {@link buildHubApp} needs; everything is injected so tests can build a hub in-process. */
@@ -43,6 +44,8 @@ export interface HubAppOptions {
   now?: () => Date;
   /** How long ingest calls wait for a node's answer (defaults suit production; tests shorten them). */
   ingestTimeouts?: Partial<IngestTimeouts>;
+  /** How long quality calls wait for a node's answer (defaults suit production; tests shorten them). */
+  qualityTimeouts?: Partial<QualityTimeouts>;
 }
 
 /** The built hub: two Fastify apps and the services behind them. */
@@ -103,6 +106,7 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
   const linkage = new LinkageService({ db: opts.db, now });
   const sweeper = new IdentitySweeper({ tracker, queues, linkage, now });
   registerIdentityRoutes(userApp, { linkage, sweeper, audit });
+  registerQualityRoutes(userApp, { tracker, queues, audit, timeouts: opts.qualityTimeouts });
   await registerPortal(userApp, opts.portalDir);
 
   const peerApp = await createBaseApp({

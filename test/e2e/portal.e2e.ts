@@ -2,7 +2,8 @@
  * The portal in a real Chromium against the real demo consortium (one hub, three node processes, each loaded
  * with a small generated data set on first start): log in through the page, switch language, and see the
  * three hospital nodes live; a data steward reviews their hospital's loads and quarantine, maps a local code
- * and re-runs. Screenshots go to test-output/.
+ * and re-runs, then reads their hospital's data quality, drills into a failing rule, and compares hospitals.
+ * Screenshots go to test-output/.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -244,5 +245,45 @@ test('a data steward reviews their loads and quarantine, maps a local code and r
 
   const history = await pageApi(page, 'GET', '/api/ingest/hospital-a/loads?limit=5');
   assert.ok((history.body.loads as unknown[]).length >= 3, 'the two re-runs are in the load history');
+  await page.close();
+});
+
+test('a data steward reads their hospital’s quality, drills into a failing rule, and compares hospitals', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${portal}/login`);
+  await page.getByTestId('login-username').fill('steward-a');
+  await page.getByTestId('login-password').fill(DEMO_PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL(/\/nodes$/);
+
+  await page.getByTestId('nav-quality').click();
+  await page.getByTestId('quality-node').waitFor();
+  await page.waitForFunction(() =>
+    /\d%/.test(document.querySelector('[data-testid="quality-score"]')?.textContent ?? ''),
+  );
+  await page.locator('[data-testid="quality-node"] canvas').first().waitFor();
+  const open = page.locator('[data-testid^="rule-open-"]').first();
+  await open.waitFor();
+  await page.waitForTimeout(800); // let the trend chart finish its entry animation before the screenshot
+  await shot(page, '11-steward-quality-node-zh');
+
+  await open.click();
+  await page.getByTestId('rule-drawer').waitFor();
+  await page.getByTestId('lineage-table').locator('tbody tr').first().waitFor();
+  assert.match((await page.getByTestId('lineage-table').textContent()) ?? '', /#|\[|\d/);
+  await shot(page, '12-steward-quality-drawer-zh');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('rule-drawer').waitFor({ state: 'detached' });
+
+  const foreign = await pageApi(page, 'GET', '/api/quality/overview');
+  assert.equal(foreign.status, 200);
+  assert.ok(!JSON.stringify(foreign.body).includes('source_sha256'), 'the overview carries aggregates only');
+
+  await page.getByTestId('quality-view').getByText('联盟总览').click();
+  await page.getByTestId('quality-consortium').waitFor();
+  await page.locator('[data-testid="quality-consortium"] canvas').first().waitFor();
+  for (const h of DEMO_HOSPITALS) await page.getByTestId(`overview-${h.name}-conformance`).waitFor();
+  await page.waitForTimeout(800);
+  await shot(page, '13-quality-consortium-zh');
   await page.close();
 });

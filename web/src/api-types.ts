@@ -48,3 +48,24 @@ export type {
   UnmappedResponse,
   UnmappedRow,
 } from '../../src/hub/ingest/schemas.ts';
+
+/** Bodies of the quality dashboard's API (the hub's own Zod-inferred types). */
+export type {
+  CategoryOutcome,
+  CategoryTrendPoint,
+  Outcome,
+  OverviewNode,
+  OverviewState,
+  QualityOverviewResponse,
+  QualityRulesResponse,
+  QualityRun,
+  QualityRunsResponse,
+  QualityTrendResponse,
+  ReportResponse,
+  RuleResultView,
+  RunResultsResponse,
+  RunSummaryView,
+  SampleResponse,
+  ThresholdBody,
+  ThresholdResponse,
+} from '../../src/hub/quality/schemas.ts';

@@ -17,6 +17,7 @@ import { homePathFor, SessionProvider, useSession } from './session/session-cont
 const NodesPage = lazy(() => import('./pages/nodes-page.tsx').then((m) => ({ default: m.NodesPage })));
 const SourcesPage = lazy(() => import('./pages/sources-page.tsx').then((m) => ({ default: m.SourcesPage })));
 const MappingsPage = lazy(() => import('./pages/mappings-page.tsx').then((m) => ({ default: m.MappingsPage })));
+const QualityPage = lazy(() => import('./pages/quality-page.tsx').then((m) => ({ default: m.QualityPage })));
 
 const NOT_BUILT_PAGES: readonly NotBuiltKey[] = [
   'dashboard',
@@ -76,6 +77,7 @@ function LocalizedApp() {
                 <Route path="/nodes" element={<NodesPage />} />
                 <Route path="/sources" element={<SourcesPage />} />
                 <Route path="/mappings" element={<MappingsPage />} />
+                <Route path="/quality" element={<QualityPage />} />
                 {NOT_BUILT_PAGES.map((page) => (
                   <Route key={page} path={`/${page}`} element={<NotBuilt page={page} />} />
                 ))}
