@@ -3,13 +3,13 @@
  * the review queue of borderline pairs and the merge/split history. Everything here is tokens, record ids
  * and counts — the hub never holds a name or an ID number. Sweeps and review decisions are audited.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isMeridianError, MeridianError } from '../../errors/registry.ts';
-import type { UserPrincipal } from '../../http/route-config.ts';
 import type { LinkageService } from '../../identity/index.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { audited } from '../audit/audited.ts';
 import type { Role } from '../auth/roles.ts';
+import { signedIn } from '../auth/signed-in.ts';
 import type { IdentitySweeper } from './sweep.ts';
 
 /** Roles that see the index's aggregate figures. */
@@ -184,29 +184,4 @@ export function registerIdentityRoutes(
       return { events: await deps.linkage.events({ afterSeq: q.afterSeq, limit: q.limit }) };
     },
   );
-}
-
-function signedIn(request: FastifyRequest): UserPrincipal {
-  if (!request.user) throw new MeridianError('MER_AUTH_TOKEN_MISSING', 'this route needs a signed-in user');
-  return request.user;
-}
-
-/** Runs a change and records it in the audit trail: ok with its detail, refused or failed with the code. */
-async function audited<T>(
-  audit: AuditLog,
-  user: UserPrincipal,
-  what: { action: string; target: string | null },
-  run: () => Promise<{ answer: T; detail: Record<string, unknown> }>,
-): Promise<T> {
-  const base = { actor: user.username, actorRole: user.role, action: what.action, target: what.target };
-  try {
-    const { answer, detail } = await run();
-    await audit.record({ ...base, outcome: 'ok', detail });
-    return answer;
-  } catch (e) {
-    const code = isMeridianError(e) ? e.code : 'MER_INTERNAL';
-    const refused = isMeridianError(e) && e.status < 500;
-    await audit.record({ ...base, outcome: refused ? 'refused' : 'failed', detail: { code } });
-    throw e;
-  }
 }

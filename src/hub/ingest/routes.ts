@@ -7,10 +7,11 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { isMeridianError, MeridianError } from '../../errors/registry.ts';
-import type { UserPrincipal } from '../../http/route-config.ts';
+import { MeridianError } from '../../errors/registry.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { audited } from '../audit/audited.ts';
 import type { Role } from '../auth/roles.ts';
+import { signedIn } from '../auth/signed-in.ts';
 import type { NodeTracker } from '../nodes/node-tracker.ts';
 import type { TaskQueues } from '../nodes/task-queue.ts';
 import { callNode } from './node-call.ts';
@@ -206,7 +207,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRouteDeps
         entries: body.entries.length,
         codes: body.entries.slice(0, 20).map((e) => e.code),
       };
-      return audited(deps.audit, user, { action: 'ingest.codes', node, detail }, async () => {
+      return audited(deps.audit, user, { action: 'ingest.codes', target: node, detail }, async () => {
         const answer = await call(
           node,
           'ingest.codes',
@@ -237,35 +238,10 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRouteDeps
       const body = request.body as z.infer<typeof RerunBodySchema>;
       const user = signedIn(request);
       const detail = { source: body.source ?? null };
-      return audited(deps.audit, user, { action: 'ingest.rerun', node, detail }, async () => {
+      return audited(deps.audit, user, { action: 'ingest.rerun', target: node, detail }, async () => {
         const answer = await call(node, 'ingest.rerun', body, timeouts.rerunMs, RerunResponseSchema);
         return { answer, detail: { loadId: answer.loadId, totals: answer.totals } };
       });
     },
   );
-}
-
-function signedIn(request: FastifyRequest): UserPrincipal {
-  if (!request.user) throw new MeridianError('MER_AUTH_TOKEN_MISSING', 'this route needs a signed-in user');
-  return request.user;
-}
-
-/** Runs a change on a node and records it in the audit trail: ok with its outcome, refused or failed with the code. */
-async function audited<T>(
-  audit: AuditLog,
-  user: UserPrincipal,
-  what: { action: string; node: string; detail: Record<string, unknown> },
-  run: () => Promise<{ answer: T; detail: Record<string, unknown> }>,
-): Promise<T> {
-  const base = { actor: user.username, actorRole: user.role, action: what.action, target: what.node };
-  try {
-    const { answer, detail } = await run();
-    await audit.record({ ...base, outcome: 'ok', detail: { ...what.detail, ...detail } });
-    return answer;
-  } catch (e) {
-    const code = isMeridianError(e) ? e.code : 'MER_INTERNAL';
-    const refused = isMeridianError(e) && e.status < 500;
-    await audit.record({ ...base, outcome: refused ? 'refused' : 'failed', detail: { ...what.detail, code } });
-    throw e;
-  }
 }

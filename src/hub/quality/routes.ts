@@ -11,12 +11,13 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { isMeridianError, MeridianError } from '../../errors/registry.ts';
-import type { UserPrincipal } from '../../http/route-config.ts';
+import { MeridianError } from '../../errors/registry.ts';
 import { renderReportHtml } from '../../quality/report-html.ts';
 import { CATEGORIES } from '../../quality/rules.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { audited } from '../audit/audited.ts';
 import { ROLES, type Role } from '../auth/roles.ts';
+import { signedIn } from '../auth/signed-in.ts';
 import { NodeParamsSchema } from '../ingest/schemas.ts';
 import type { NodeTracker } from '../nodes/node-tracker.ts';
 import type { TaskQueues } from '../nodes/task-queue.ts';
@@ -190,19 +191,24 @@ export function registerQualityRoutes(app: FastifyInstance, deps: QualityRouteDe
       const node = await ownNode(request);
       const { runId, ruleId } = request.params as z.infer<typeof SampleParamsSchema>;
       const user = signedIn(request);
-      return audited(deps.audit, user, { action: 'quality.sample', node, detail: { runId, ruleId } }, async () => {
-        const answer = await call(node, 'quality.results', { runId }, timeouts.readMs, NodeResultsSchema);
-        const result = answer.results.find((r) => r.ruleId === ruleId);
-        if (!result) {
-          throw new MeridianError('MER_QUALITY_RULE_UNKNOWN', `run ${runId} of ${node} has no rule ${ruleId}`, {
-            node,
-            runId,
-            ruleId,
-          });
-        }
-        const sample = { runId, ruleId, failing: result.failing, sample: result.sample };
-        return { answer: sample, detail: { rows: result.sample.length } };
-      });
+      return audited(
+        deps.audit,
+        user,
+        { action: 'quality.sample', target: node, detail: { runId, ruleId } },
+        async () => {
+          const answer = await call(node, 'quality.results', { runId }, timeouts.readMs, NodeResultsSchema);
+          const result = answer.results.find((r) => r.ruleId === ruleId);
+          if (!result) {
+            throw new MeridianError('MER_QUALITY_RULE_UNKNOWN', `run ${runId} of ${node} has no rule ${ruleId}`, {
+              node,
+              runId,
+              ruleId,
+            });
+          }
+          const sample = { runId, ruleId, failing: result.failing, sample: result.sample };
+          return { answer: sample, detail: { rows: result.sample.length } };
+        },
+      );
     },
   );
 
@@ -293,7 +299,7 @@ export function registerQualityRoutes(app: FastifyInstance, deps: QualityRouteDe
       const body = request.body as z.infer<typeof RunBodySchema>;
       const user = signedIn(request);
       const detail = { loadId: body.loadId ?? null };
-      return audited(deps.audit, user, { action: 'quality.run', node, detail }, async () => {
+      return audited(deps.audit, user, { action: 'quality.run', target: node, detail }, async () => {
         const answer = await call(node, 'quality.run', body, timeouts.runMs, RunSummarySchema);
         return {
           answer,
@@ -320,7 +326,7 @@ export function registerQualityRoutes(app: FastifyInstance, deps: QualityRouteDe
       const node = await ownNode(request);
       const body = request.body as z.infer<typeof ThresholdBodySchema>;
       const user = signedIn(request);
-      return audited(deps.audit, user, { action: 'quality.threshold', node, detail: { ...body } }, async () => {
+      return audited(deps.audit, user, { action: 'quality.threshold', target: node, detail: { ...body } }, async () => {
         const answer = await call(
           node,
           'quality.threshold',
@@ -352,7 +358,7 @@ export function registerQualityRoutes(app: FastifyInstance, deps: QualityRouteDe
       const { rule } = request.body as z.infer<typeof RuleBodySchema>;
       const user = signedIn(request);
       const ruleId = typeof rule.id === 'string' ? rule.id.slice(0, 100) : null;
-      return audited(deps.audit, user, { action: 'quality.rule', node, detail: { ruleId } }, async () => {
+      return audited(deps.audit, user, { action: 'quality.rule', target: node, detail: { ruleId } }, async () => {
         const answer = await call(
           node,
           'quality.saveRule',
@@ -365,29 +371,4 @@ export function registerQualityRoutes(app: FastifyInstance, deps: QualityRouteDe
       });
     },
   );
-}
-
-function signedIn(request: FastifyRequest): UserPrincipal {
-  if (!request.user) throw new MeridianError('MER_AUTH_TOKEN_MISSING', 'this route needs a signed-in user');
-  return request.user;
-}
-
-/** Runs a steward's action on a node and records it: ok with its outcome, refused or failed with the code. */
-async function audited<T>(
-  audit: AuditLog,
-  user: UserPrincipal,
-  what: { action: string; node: string; detail: Record<string, unknown> },
-  run: () => Promise<{ answer: T; detail: Record<string, unknown> }>,
-): Promise<T> {
-  const base = { actor: user.username, actorRole: user.role, action: what.action, target: what.node };
-  try {
-    const { answer, detail } = await run();
-    await audit.record({ ...base, outcome: 'ok', detail: { ...what.detail, ...detail } });
-    return answer;
-  } catch (e) {
-    const code = isMeridianError(e) ? e.code : 'MER_INTERNAL';
-    const refused = isMeridianError(e) && e.status < 500;
-    await audit.record({ ...base, outcome: refused ? 'refused' : 'failed', detail: { ...what.detail, code } });
-    throw e;
-  }
 }
