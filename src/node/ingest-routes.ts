@@ -36,6 +36,11 @@ const QuarantineQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 const UnmappedQuerySchema = z.strictObject({ source: z.string().max(64).optional() });
+const LineageQuerySchema = z.strictObject({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex'),
+  position: z.string().min(1).max(1000),
+  mappingVersion: z.string().max(200).optional(),
+});
 
 /** Registers the local ingest routes on the node's peer app. */
 export function registerIngestRoutes(app: FastifyInstance, deps: { ingest: IngestService; self: string }): void {
@@ -159,6 +164,7 @@ export function ingestTaskHandlers(ingest: IngestService): Record<string, TaskHa
     'ingest.unmapped': async (payload) => ({
       unmapped: await ingest.unmapped(UnmappedQuerySchema.parse(payload ?? {}).source),
     }),
+    'ingest.lineage': async (payload) => ingest.lineage(LineageQuerySchema.parse(payload)),
     'ingest.specs': async () => ({ specs: await ingest.specs(), profiles: await ingest.profiles() }),
     'ingest.codes': async (payload) => {
       const body = CodesBodySchema.extend({ by: z.string().max(200) }).parse(payload);

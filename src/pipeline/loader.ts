@@ -806,7 +806,8 @@ async function applyPlan(db: Kysely<PipelineDatabase>, stage: string, plan: Grou
   });
 }
 
-function openOptions(format: SourceFormat, rule: SourceRule, name: string): Parameters<typeof openSource>[1] {
+/** How a reader opens a landed file under its rule (format, declared encoding, OMOP table). */
+export function openOptions(format: SourceFormat, rule: SourceRule, name: string): Parameters<typeof openSource>[1] {
   const o: Record<string, unknown> = { format };
   if (rule.encoding !== undefined) o.encoding = rule.encoding;
   if (format === 'omop') o.table = rule.omopTable ?? name.slice(name.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');

@@ -46,6 +46,10 @@ export interface NotarizedBatch {
 export interface Notarizer {
   /** Commits to a batch of entries; resolves once the commitment is durable. */
   notarize(entries: readonly NotarizationEntry[]): Promise<NotarizedBatch>;
+  /** The inclusion proof of a file's entry, when this notarizer can give one (lineage shows it). */
+  proofFor?(
+    sha256Hex: string,
+  ): { entry: NotarizationEntry; seq: number; commitment: BatchCommitment; proof: EntryProof } | undefined;
 }
 
 const RecordSchema = z.strictObject({

@@ -10,6 +10,7 @@ import { CONCEPTS, type Concept, type Suggestion, suggestCodes } from '../model/
 import type { RowProtector } from '../privacy/protect.ts';
 import type { SourceFormat } from '../sources/index.ts';
 import type { Lake } from '../store/index.ts';
+import { type Lineage, resolveLineage } from './lineage.ts';
 import {
   finishPendingGroups,
   type LoadInput,
@@ -224,6 +225,11 @@ export class IngestService {
   /** The newest version of every spec. */
   async specs(): Promise<MappingSpec[]> {
     return [...(await latestSpecs(this.#o.db)).values()];
+  }
+
+  /** Where a row came from: its ODS file, notarization, mapping spec version and source record. */
+  async lineage(q: { sha256: string; position: string; mappingVersion?: string }): Promise<Lineage> {
+    return resolveLineage({ db: this.#o.db, notarizer: this.#o.notarizer, profiles: () => this.profiles() }, q);
   }
 
   /** Every source profile. */

@@ -30,12 +30,13 @@ async function login(username: string, password = PASSWORD) {
   return hub.userApp.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
 }
 
-/** The stewards' ingest routes: steward and admin may read, only a steward may change. */
+/** The stewards' ingest routes: steward and admin may read, only a steward may change or trace to source records. */
 const INGEST_ROUTES = [
   'GET /api/ingest/:node/loads',
   'GET /api/ingest/:node/loads/:loadId',
   'GET /api/ingest/:node/quarantine',
   'GET /api/ingest/:node/unmapped',
+  'GET /api/ingest/:node/lineage',
   'GET /api/ingest/:node/specs',
   'POST /api/ingest/:node/codes',
   'POST /api/ingest/:node/rerun',

@@ -12,7 +12,7 @@ import { issueIdentity, loadTlsMaterial } from '../../src/ca/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { NodeConfig } from '../../src/config/schema.ts';
 import type { HubApps } from '../../src/hub/app.ts';
-import type { LoadSummaryView, LoadsResponse, UnmappedResponse } from '../../src/hub/ingest/schemas.ts';
+import type { LineageView, LoadSummaryView, LoadsResponse, UnmappedResponse } from '../../src/hub/ingest/schemas.ts';
 import { buildNodeApp, type NodeApps } from '../../src/node/app.ts';
 import { type NodeStores, openNodeStores } from '../../src/node/stores.ts';
 import { MERIDIAN_VERSION } from '../../src/version.ts';
@@ -186,6 +186,37 @@ test('a steward sees their hospital’s loads, one load in full, its rejects and
     specs.profiles.map((p) => p.source),
     ['lis'],
   );
+});
+
+test('a steward traces a row to its file, notarization, mapping version and source line; nobody else can', async () => {
+  const node = nodes[0] as TestNode;
+  const [row] = await node.stores.lake.query<{ sha: string; pos: string; mv: string }>(
+    `select source_sha256 as sha, source_position as pos, mapping_version as mv from measurement where person_id = 'P3' and source_position like '%:5'`,
+  );
+  assert.ok(row, 'P3 has a glucose row on line 5');
+  const url = `/api/ingest/hospital-a/lineage?sha256=${row.sha}&position=${encodeURIComponent(row.pos)}&mappingVersion=${encodeURIComponent(row.mv)}`;
+  const lineage = await ok<LineageView>(await api('steward-a', 'GET', url));
+  assert.equal(lineage.file.name, 'lab.csv');
+  assert.equal(lineage.file.source, 'lis');
+  assert.equal(lineage.file.sha256, row.sha);
+  assert.equal(lineage.mapping?.id, 'lab');
+  assert.equal(lineage.mapping?.version, 1);
+  assert.ok(lineage.notarized && lineage.notarized.batchRoot.length === 64, 'the file was notarized');
+  assert.equal(lineage.record.found, true);
+  assert.equal(lineage.record.position, 'lab.csv:5');
+  assert.match(lineage.record.text ?? '', /"患者ID": "P3"/);
+  assert.match(lineage.record.text ?? '', /"结果": "5\.3"/);
+
+  assert.equal((await api('admin', 'GET', url)).statusCode, 403, 'an admin does not see source records');
+  assert.equal((await api('steward-b', 'GET', url)).statusCode, 403, 'nor does another hospital');
+  const audit = await hub.audit.recent(20);
+  assert.ok(audit.some((e) => e.action === 'ingest.lineage' && e.actor === 'steward-a' && e.outcome === 'ok'));
+  const missing = await api(
+    'steward-a',
+    'GET',
+    `/api/ingest/hospital-a/lineage?sha256=${'0'.repeat(64)}&position=x.csv:1`,
+  );
+  assert.equal(missing.statusCode, 404, missing.body);
 });
 
 test('a steward cannot see or change another hospital; each refusal is a clear 403 and is audited', async () => {

@@ -18,6 +18,8 @@ import { callNode } from './node-call.ts';
 import {
   CodesBodySchema,
   CodesResponseSchema,
+  LineageQuerySchema,
+  LineageSchema,
   LoadParamsSchema,
   LoadSummarySchema,
   LoadsQuerySchema,
@@ -34,6 +36,8 @@ import {
 
 /** Roles that may read a node's ingest data (a steward only their own hospital's). */
 export const INGEST_READ_ROLES = ['admin', 'steward'] as const satisfies readonly Role[];
+/** Roles that may trace a row to its source record, which holds identifiers (only their own hospital's). */
+export const INGEST_LINEAGE_ROLES = ['steward'] as const satisfies readonly Role[];
 /** Roles that may change a node's mappings or re-run its files (only their own hospital's). */
 export const INGEST_WRITE_ROLES = ['steward'] as const satisfies readonly Role[];
 
@@ -144,6 +148,35 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRouteDeps
     async (request) => {
       const node = await nodeOf(request);
       return call(node, 'ingest.quarantine', request.query, timeouts.readMs, QuarantineResponseSchema);
+    },
+  );
+
+  app.get(
+    '/api/ingest/:node/lineage',
+    {
+      config: { roles: INGEST_LINEAGE_ROLES },
+      schema: {
+        tags: ['ingest'],
+        summary:
+          'Where a row came from: ODS file, notarization, mapping spec version and the source record (own steward only, audited)',
+        security,
+        params: NodeParamsSchema,
+        querystring: LineageQuerySchema,
+        response: { 200: LineageSchema },
+      },
+    },
+    async (request) => {
+      const node = await nodeOf(request);
+      const q = request.query as z.infer<typeof LineageQuerySchema>;
+      return audited(
+        deps.audit,
+        signedIn(request),
+        { action: 'ingest.lineage', target: node, detail: { sha256: q.sha256, position: q.position } },
+        async () => {
+          const answer = await call(node, 'ingest.lineage', q, timeouts.readMs, LineageSchema);
+          return { answer, detail: { found: answer.record.found } };
+        },
+      );
     },
   );
 

@@ -223,3 +223,46 @@ export type CodesBody = z.infer<typeof CodesBodySchema>;
 export type CodesResponse = z.infer<typeof CodesResponseSchema>;
 /** The answer of a re-run. */
 export type RerunResponse = z.infer<typeof RerunResponseSchema>;
+
+/** Query of a row's lineage: its lineage columns (source_sha256, source_position, mapping_version). */
+export const LineageQuerySchema = z.strictObject({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex'),
+  position: z.string().min(1).max(1000),
+  mappingVersion: z.string().max(200).optional(),
+});
+
+/** A row's lineage as the node resolves it (src/pipeline/lineage.ts). */
+export const LineageSchema = z.object({
+  file: z.object({
+    sha256: z.string(),
+    sizeBytes: z.number(),
+    receivedAt: z.string(),
+    source: z.string(),
+    name: z.string(),
+    version: z.number(),
+    format: z.string().nullable(),
+    loadId: z.string().nullable(),
+    loadedAt: z.string().nullable(),
+    current: z.boolean(),
+  }),
+  notarized: z
+    .object({
+      seq: z.number(),
+      batchRoot: z.string(),
+      batchSize: z.number(),
+      index: z.number(),
+      proof: z.array(z.string()),
+    })
+    .nullable(),
+  mapping: z
+    .object({ id: z.string(), version: z.number(), createdAt: z.string(), createdBy: z.string(), spec: z.unknown() })
+    .nullable(),
+  record: z.object({
+    position: z.string(),
+    found: z.boolean(),
+    text: z.string().nullable(),
+    truncated: z.boolean(),
+  }),
+});
+/** A lineage answer. */
+export type LineageView = z.infer<typeof LineageSchema>;
