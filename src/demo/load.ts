@@ -4,7 +4,7 @@
  * the two cores are both busy. A marker file per node records the load, so later starts skip it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NodeConfig } from '../config/schema.ts';
 import { MeridianError } from '../errors/registry.ts';
@@ -21,9 +21,25 @@ export const DEMO_LOADED_MARKER = 'demo-loaded.json';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'meridian.js');
 
-/** Whether a demo node already holds its generated data. */
+/** How demo data is stored now; a node loaded under another layout is emptied and loaded again. */
+const DEMO_DATA_LAYOUT = 'identifiers encrypted at rest/1';
+
+/** Whether a demo node already holds its generated data, stored the way this version stores it. */
 export function demoNodeLoaded(dataDir: string): boolean {
-  return existsSync(join(dataDir, DEMO_LOADED_MARKER));
+  const marker = join(dataDir, DEMO_LOADED_MARKER);
+  if (!existsSync(marker)) return false;
+  return (JSON.parse(readFileSync(marker, 'utf8')) as { layout?: string }).layout === DEMO_DATA_LAYOUT;
+}
+
+/**
+ * Empties a demo node that an older version loaded (its lake may hold identifiers in the clear, which this
+ * version's node refuses to open), keeping its configuration file.
+ */
+function resetStaleDemoNode(dataDir: string, configFile: string): void {
+  if (!existsSync(join(dataDir, DEMO_LOADED_MARKER))) return;
+  for (const entry of readdirSync(dataDir)) {
+    if (join(dataDir, entry) !== resolve(configFile)) rmSync(join(dataDir, entry), { recursive: true, force: true });
+  }
 }
 
 /** Loads one demo hospital's generated exports into its stopped node (installs its mappings first). */
@@ -50,7 +66,12 @@ export async function loadDemoNode(opts: {
     });
     writeFileAtomic(
       join(opts.config.dataDir, DEMO_LOADED_MARKER),
-      JSON.stringify({ loadId: summary.loadId, totals: summary.totals, finishedAt: summary.finishedAt }),
+      JSON.stringify({
+        layout: DEMO_DATA_LAYOUT,
+        loadId: summary.loadId,
+        totals: summary.totals,
+        finishedAt: summary.finishedAt,
+      }),
     );
     return summary;
   } finally {
@@ -70,6 +91,7 @@ export async function prepareDemoData(opts: {
 }): Promise<void> {
   const pending = opts.nodes.filter((n) => !demoNodeLoaded(n.dataDir));
   if (pending.length === 0) return;
+  for (const n of pending) resetStaleDemoNode(n.dataDir, n.configFile);
   const dataDir = join(opts.home, 'demo-data');
   if (!existsSync(join(dataDir, 'manifest.json'))) {
     opts.say(`generating synthetic exports of ${DEMO_HOSPITALS.length} hospitals, ${opts.patients} patients each …`);

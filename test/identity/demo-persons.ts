@@ -4,7 +4,7 @@
  * not needed to link people, and skipping them keeps large runs fast). Lakes can be kept in a cache
  * directory and reopened.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConsortiumManifest, generateConsortium } from '../../src/demo/generator/index.ts';
 import { DEMO_HOSPITALS, DEMO_MAPPINGS, type DemoHospital } from '../../src/demo/mappings/index.ts';
@@ -17,6 +17,9 @@ import { ruleFor, SourceProfileSchema } from '../../src/pipeline/profile.ts';
 import { PIPELINE_MIGRATIONS, type PipelineDatabase } from '../../src/pipeline/schema.ts';
 import { rowProtector } from '../../src/privacy/protect.ts';
 import { type Lake, openDatabase, openLake } from '../../src/store/index.ts';
+
+/** What a complete cache holds; a cache of another layout (e.g. lakes written before encryption) is rebuilt. */
+const CACHE_LAYOUT = 'person lakes, identifiers encrypted (keys under node/<hospital>/keys)/1';
 
 /** A generated consortium with one person-only lake per hospital. */
 export interface DemoPersons {
@@ -32,12 +35,12 @@ export interface DemoPersons {
 export async function openDemoPersons(opts: { dir: string; patients: number; seed: number }): Promise<DemoPersons> {
   const dataDir = join(opts.dir, 'data');
   const done = join(opts.dir, 'lakes.done');
-  if (!existsSync(done)) {
+  if (!existsSync(done) || readFileSync(done, 'utf8') !== CACHE_LAYOUT) {
     rmSync(opts.dir, { recursive: true, force: true });
     mkdirSync(opts.dir, { recursive: true });
     await generateConsortium({ hospitals: 3, patients: opts.patients, seed: opts.seed, outDir: dataDir });
     for (const h of DEMO_HOSPITALS) await loadPersons(dataDir, h, join(opts.dir, 'node', h));
-    await import('node:fs').then((fs) => fs.writeFileSync(done, 'ok'));
+    writeFileSync(done, CACHE_LAYOUT);
   }
   const manifest = JSON.parse(readFileSync(join(dataDir, 'manifest.json'), 'utf8')) as ConsortiumManifest;
   const lakes = new Map<DemoHospital, Lake>();
