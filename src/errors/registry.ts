@@ -257,6 +257,10 @@ export const ERROR_REGISTRY = {
     title:
       "Only a hospital's own data steward may see its failing rows, run its checks or change its thresholds and rules",
   },
+  MER_PRIVACY_OTHER_HOSPITAL: {
+    status: 403,
+    title: "Only a hospital's own data steward (or an administrator) may preview a de-identified extract of its data",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

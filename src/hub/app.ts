@@ -29,6 +29,7 @@ import { type IngestTimeouts, registerIngestRoutes } from './ingest/routes.ts';
 import { NodeTracker } from './nodes/node-tracker.ts';
 import { registerChannelRoutes, registerNodeApiRoutes } from './nodes/routes.ts';
 import { TaskQueues } from './nodes/task-queue.ts';
+import { registerPrivacyRoutes } from './privacy/routes.ts';
 import { type QualityTimeouts, registerQualityRoutes } from './quality/routes.ts';
 import type { HubDatabase } from './schema.ts';
 
@@ -107,6 +108,7 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
   const sweeper = new IdentitySweeper({ tracker, queues, linkage, now });
   registerIdentityRoutes(userApp, { linkage, sweeper, audit });
   registerQualityRoutes(userApp, { tracker, queues, audit, timeouts: opts.qualityTimeouts });
+  registerPrivacyRoutes(userApp, { tracker, queues, audit });
   await registerPortal(userApp, opts.portalDir);
 
   const peerApp = await createBaseApp({

@@ -7,6 +7,7 @@ import type { NodeConfig } from '../config/schema.ts';
 import { closeOnSignals } from '../http/lifecycle.ts';
 import { identityTaskHandlers } from '../identity/index.ts';
 import { startHl7Feed } from '../pipeline/feed.ts';
+import { privacyTaskHandlers } from '../privacy/index.ts';
 import { buildNodeApp, type NodeApps } from './app.ts';
 import { loadLinkageKey } from './keys.ts';
 import { openNodeStores } from './stores.ts';
@@ -34,15 +35,17 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     lake: stores.lake,
     ingest: stores.ingest,
     quality: stores.quality,
-    handlers:
-      linkageKey === null
+    handlers: {
+      ...(linkageKey === null
         ? {}
         : identityTaskHandlers({
             lake: stores.lake,
             key: linkageKey,
             hospital: config.node.name,
             decrypt: (value, column) => stores.crypto.decrypt('person', column, value),
-          }),
+          })),
+      ...privacyTaskHandlers({ lake: stores.lake, crypto: stores.crypto }),
+    },
     tls,
     schemaVersion: stores.schemaVersion,
     address: () => url,

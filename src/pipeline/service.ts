@@ -53,6 +53,8 @@ export interface QuarantineRow {
   loadId: string;
   source: string;
   file: string;
+  /** SHA-256 of the file version the record was refused from (what lineage traces). */
+  sha256: string;
   position: string;
   code: string;
   message: string;
@@ -192,6 +194,7 @@ export class IngestService {
       loadId: String(r.load_id),
       source: String(r.source),
       file: String(r.source_name),
+      sha256: String(r.source_sha256),
       position: String(r.source_position),
       code: String(r.code),
       message: String(r.message),

@@ -37,3 +37,17 @@ export { KEY_BYTES, type KeyProvider, LocalKeyFileProvider } from './key-provide
 export { PROJECT_KEY_BYTES_MIN, pseudonym } from './keyed-hash.ts';
 export { SCRUB_TAGS, type ScrubKind, type ScrubResult, scrubText } from './scrub.ts';
 export { type DeidSpec, DeidSpecSchema, defaultDeidSpec, type FieldRule, parseDeidSpec, withRules } from './spec.ts';
+export {
+  PREVIEW_K_DEFAULT,
+  PREVIEW_K_MAX,
+  PREVIEW_QI_MAX,
+  PREVIEW_ROWS_MAX,
+  PREVIEW_SAMPLE_DEFAULT,
+  PREVIEW_SAMPLE_MAX,
+  type PrivacyPreview,
+  type PrivacyPreviewPayload,
+  PrivacyPreviewPayloadSchema,
+  PrivacyPreviewSchema,
+  previewDeidentification,
+  privacyTaskHandlers,
+} from './tasks.ts';

@@ -272,6 +272,13 @@ test('a data steward reads their hospital’s quality, drills into a failing rul
   await page.getByTestId('lineage-table').locator('tbody tr').first().waitFor();
   assert.match((await page.getByTestId('lineage-table').textContent()) ?? '', /#|\[|\d/);
   await shot(page, '12-steward-quality-drawer-zh');
+  await page.getByTestId('lineage-trace').first().click();
+  await page.getByTestId('lineage-record').waitFor();
+  assert.match((await page.getByTestId('lineage-drawer').textContent()) ?? '', /SHA-256[\s\S]*存证[\s\S]*映射规则/);
+  await page.waitForTimeout(400);
+  await shot(page, '12b-steward-lineage-zh');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('lineage-drawer').waitFor({ state: 'detached' });
   await page.keyboard.press('Escape');
   await page.getByTestId('rule-drawer').waitFor({ state: 'detached' });
 
@@ -285,5 +292,93 @@ test('a data steward reads their hospital’s quality, drills into a failing rul
   for (const h of DEMO_HOSPITALS) await page.getByTestId(`overview-${h.name}-conformance`).waitFor();
   await page.waitForTimeout(800);
   await shot(page, '13-quality-consortium-zh');
+  await page.close();
+});
+
+test('an administrator links the patient index, reads the review queue and history, and previews a de-identified extract', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${portal}/login`);
+  await page.getByTestId('login-username').fill('admin');
+  await page.getByTestId('login-password').fill(DEMO_PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL(/\/nodes$/);
+
+  await page.getByTestId('nav-identity').click();
+  await page.getByTestId('identity-page').waitFor();
+  await page.getByTestId('identity-sweep').click();
+  await page
+    .getByTestId('identity-sweep-table')
+    .locator('tbody tr')
+    .nth(DEMO_HOSPITALS.length - 1)
+    .waitFor({
+      timeout: 120_000,
+    });
+  await page.waitForFunction(
+    () =>
+      Number(
+        (
+          document.querySelector('[data-testid="identity-shared"] .ant-statistic-content-value')?.textContent ?? '0'
+        ).replace(/\D/g, ''),
+      ) > 0,
+  );
+  await page.getByTestId('review-table').waitFor();
+  await page.getByTestId('history-table').waitFor();
+  await page.locator('[data-testid="identity-page"] canvas').first().waitFor();
+  const summary = await pageApi(page, 'GET', '/api/identity/summary');
+  assert.ok(!/"(name|id_number|phone)"/.test(JSON.stringify(summary.body)), 'figures and tokens only');
+  await page.waitForTimeout(800);
+  await shot(page, '14-identity-admin-zh');
+
+  await page.getByTestId('nav-deid').click();
+  await page.getByTestId('deid-page').waitFor();
+  await page.getByTestId('deid-result').waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="deid-result"] canvas').first().waitFor();
+  assert.match((await page.getByTestId('rule-name').textContent()) ?? '', /删除/);
+  const cells = await page.locator('[data-testid="deid-sample"] td').allTextContents();
+  assert.ok(cells.length > 0, 'the sample has rows');
+  for (const cell of cells) {
+    assert.ok(!/^\+?(86)?1[3-9]\d{9}$/.test(cell.trim()), 'no phone number in the sample');
+    assert.ok(!/^\d{17}[\dXx]$/.test(cell.trim()), 'no ID number in the sample');
+  }
+  await page.waitForTimeout(800);
+  await shot(page, '15-deid-admin-person-zh');
+  await page.close();
+});
+
+test('a data steward previews de-identified notes of their own hospital in English; another hospital is refused', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(`${portal}/login`);
+  await page.getByTestId('login-username').fill('steward-a');
+  await page.getByTestId('login-password').fill(DEMO_PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL(/\/nodes$/);
+  await page.getByTestId('lang-switch').first().click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+
+  await page.getByTestId('nav-deid').click();
+  await page.getByTestId('deid-result').waitFor({ timeout: 30_000 });
+  await page.getByTestId('deid-table').click();
+  await page
+    .locator('.ant-select-item-option[title*="note"], .ant-select-item-option:has-text("note")')
+    .first()
+    .click();
+  await page.locator('#deid-k').fill('3');
+  await page.getByTestId('deid-run').click();
+  await page.waitForFunction(() =>
+    /note_text/.test(document.querySelector('[data-testid="deid-rules"]')?.textContent ?? ''),
+  );
+  assert.match((await page.getByTestId('rule-note_text').textContent()) ?? '', /scrub/i);
+  await page.locator('[data-testid="deid-result"] canvas').first().waitFor();
+  await page.waitForTimeout(800);
+  await shot(page, '16-deid-steward-notes-en');
+
+  const other = await pageApi(page, 'GET', '/api/privacy/hospital-b/preview?table=person');
+  assert.equal(other.status, 403);
+  assert.equal((other.body.error as { code: string }).code, 'MER_PRIVACY_OTHER_HOSPITAL');
+
+  await page.getByTestId('nav-identity').click();
+  await page.getByTestId('identity-reviews').waitFor();
+  await page.waitForTimeout(600);
+  await shot(page, '17-identity-steward-en');
   await page.close();
 });

@@ -4,8 +4,11 @@
  */
 import type { Role as HubRole } from '../../src/hub/auth/roles.ts';
 import type { PublicUser } from '../../src/hub/auth/users.ts';
+import type { SweepSummary } from '../../src/hub/identity/sweep.ts';
 import type { NodeView } from '../../src/hub/nodes/node-tracker.ts';
 import type { consortiumView } from '../../src/hub/nodes/routes.ts';
+import type { IdentityEventTable } from '../../src/identity/schema.ts';
+import type { IndexStats, ReviewItem } from '../../src/identity/service.ts';
 
 /** One of the portal roles (the hub's own type). */
 export type Role = HubRole;
@@ -31,11 +34,14 @@ export type NodeInfo = NodeView;
 /** Body of `GET /api/nodes`. */
 export type NodesResponse = ReturnType<typeof consortiumView>;
 
+/** Bodies of the master patient index API (the hub's own types; record ids, tokens' counts and levels only). */
+export type { SweepNodeResult, SweepSummary } from '../../src/hub/identity/sweep.ts';
 /** Bodies of the stewards' ingest API (the hub's own Zod-inferred types). */
 export type {
   CodesBody,
   CodesResponse,
   FileSummaryView,
+  LineageView,
   LoadRow,
   LoadSummaryView,
   LoadsResponse,
@@ -48,7 +54,6 @@ export type {
   UnmappedResponse,
   UnmappedRow,
 } from '../../src/hub/ingest/schemas.ts';
-
 /** Bodies of the quality dashboard's API (the hub's own Zod-inferred types). */
 export type {
   CategoryOutcome,
@@ -69,3 +74,34 @@ export type {
   ThresholdBody,
   ThresholdResponse,
 } from '../../src/hub/quality/schemas.ts';
+export type { IndexStats, ReviewItem } from '../../src/identity/service.ts';
+
+/** Body of `GET /api/identity/summary`. */
+export type IdentitySummary = IndexStats & { lastSweep: SweepSummary | null };
+
+/** Body of `GET /api/identity/reviews`. */
+export interface IdentityReviewsResponse {
+  reviews: ReviewItem[];
+}
+
+/** One merge, split or review decision of the index, as JSON carries it. */
+export interface IdentityEvent {
+  seq: number;
+  at: string;
+  kind: IdentityEventTable['kind'];
+  global_id: string;
+  other_global_id: string | null;
+  record_id: string | null;
+  actor: string;
+  batch_id: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** Body of `GET /api/identity/events`. */
+export interface IdentityEventsResponse {
+  events: IdentityEvent[];
+}
+
+/** Body of `GET /api/privacy/:node/preview` and the rule of a field (the node's own Zod-inferred types). */
+export type { FieldRule } from '../../src/privacy/spec.ts';
+export type { PrivacyPreview } from '../../src/privacy/tasks.ts';

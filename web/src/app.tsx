@@ -18,6 +18,8 @@ const NodesPage = lazy(() => import('./pages/nodes-page.tsx').then((m) => ({ def
 const SourcesPage = lazy(() => import('./pages/sources-page.tsx').then((m) => ({ default: m.SourcesPage })));
 const MappingsPage = lazy(() => import('./pages/mappings-page.tsx').then((m) => ({ default: m.MappingsPage })));
 const QualityPage = lazy(() => import('./pages/quality-page.tsx').then((m) => ({ default: m.QualityPage })));
+const IdentityPage = lazy(() => import('./pages/identity-page.tsx').then((m) => ({ default: m.IdentityPage })));
+const DeidPage = lazy(() => import('./pages/deid-page.tsx').then((m) => ({ default: m.DeidPage })));
 
 const NOT_BUILT_PAGES: readonly NotBuiltKey[] = [
   'dashboard',
@@ -78,6 +80,8 @@ function LocalizedApp() {
                 <Route path="/sources" element={<SourcesPage />} />
                 <Route path="/mappings" element={<MappingsPage />} />
                 <Route path="/quality" element={<QualityPage />} />
+                <Route path="/identity" element={<IdentityPage />} />
+                <Route path="/deid" element={<DeidPage />} />
                 {NOT_BUILT_PAGES.map((page) => (
                   <Route key={page} path={`/${page}`} element={<NotBuilt page={page} />} />
                 ))}

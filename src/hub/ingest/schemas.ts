@@ -136,6 +136,7 @@ export const QuarantineRowSchema = z.object({
   loadId: z.string().max(64),
   source: z.string().max(64),
   file: z.string().max(1000),
+  sha256: z.string().max(64),
   position: z.string().max(200),
   code: z.string().max(64),
   message: z.string().max(2000),

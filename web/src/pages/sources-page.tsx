@@ -32,6 +32,7 @@ import { countsDescending, durationMs, rejectRate } from '../ingest/ingest-helpe
 import { type IngestNode, NodeBar, useIngestNode } from '../ingest/ingest-node.tsx';
 import { durationText, ErrorAlert, ReasonTag, reasonName, StatusTag } from '../ingest/ingest-text.tsx';
 import { LoadDrawer } from '../ingest/load-drawer.tsx';
+import { LineageDrawer, type LineageTarget } from '../lineage/lineage-drawer.tsx';
 import { useSession } from '../session/session-context.tsx';
 
 /** How often the load history is refreshed. */
@@ -119,8 +120,24 @@ function loadColumns(t: Translate, lang: Lang, open: (id: string) => void): Tabl
   ];
 }
 
-function quarantineColumns(t: Translate): TableProps<QuarantineRow>['columns'] {
+function quarantineColumns(
+  t: Translate,
+  onTrace: ((r: QuarantineRow) => void) | null,
+): TableProps<QuarantineRow>['columns'] {
   const nowrap = { whiteSpace: 'nowrap' } as const;
+  const trace: NonNullable<TableProps<QuarantineRow>['columns']> = onTrace
+    ? [
+        {
+          title: '',
+          key: 'trace',
+          render: (_, r) => (
+            <Button size="small" data-testid="quarantine-trace" onClick={() => onTrace(r)}>
+              {t('lineage.trace')}
+            </Button>
+          ),
+        },
+      ]
+    : [];
   return [
     {
       title: t('ingest.q.position'),
@@ -147,6 +164,7 @@ function quarantineColumns(t: Translate): TableProps<QuarantineRow>['columns'] {
         </Typography.Text>
       ),
     },
+    ...trace,
   ];
 }
 
@@ -234,7 +252,18 @@ function SourcesView({ ingest }: { ingest: IngestNode }) {
   const quarantine = useFetch(base && (newest || loadFilter) ? loadQuarantine : null);
 
   const columns = useMemo(() => loadColumns(t, lang, setOpenLoad), [t, lang]);
-  const qColumns = useMemo(() => quarantineColumns(t), [t]);
+  const [trace, setTrace] = useState<LineageTarget | null>(null);
+  // Source records hold identifiers: only the hospital's own steward traces to them.
+  const qColumns = useMemo(
+    () =>
+      quarantineColumns(
+        t,
+        ingest.canEdit && node
+          ? (r) => setTrace({ node, sha256: r.sha256, position: r.position, mappingVersion: r.mappingVersion })
+          : null,
+      ),
+    [t, ingest.canEdit, node],
+  );
 
   if (!ingest.allowed || loads.error?.status === 403) return <NoPermission code={loads.error?.code} />;
 
@@ -413,6 +442,7 @@ function SourcesView({ ingest }: { ingest: IngestNode }) {
           }}
         />
       ) : null}
+      <LineageDrawer target={trace} onClose={() => setTrace(null)} />
     </div>
   );
 }

@@ -3,13 +3,14 @@
  * own data steward, the failing rows' lineage (ODS file, position in it, mapping version, load; never values),
  * loaded from the hub's steward-only, audited route when the drawer opens.
  */
-import { Alert, Descriptions, Drawer, Empty, Progress, Spin, Table, Typography } from 'antd';
-import { useCallback } from 'react';
+import { Alert, Button, Descriptions, Drawer, Empty, Progress, Spin, Table, Typography } from 'antd';
+import { useCallback, useState } from 'react';
 import type { RuleResultView, SampleResponse } from '../api-types.ts';
 import { useFetch } from '../components/use-fetch.ts';
 import { formatInteger } from '../i18n/format.ts';
 import { useLang, useT } from '../i18n/i18n-context.tsx';
 import { ErrorAlert } from '../ingest/ingest-text.tsx';
+import { LineageDrawer, type LineageTarget } from '../lineage/lineage-drawer.tsx';
 import { useSession } from '../session/session-context.tsx';
 import { pctText, qualityPath } from './quality-helpers.ts';
 import { CategoryText, OutcomeTag, SeverityTag } from './quality-text.tsx';
@@ -42,6 +43,7 @@ export function RuleDrawer({
     [api, node, runId, ruleId],
   );
   const sample = useFetch(result && drill && result.sampled > 0 ? load : null);
+  const [trace, setTrace] = useState<LineageTarget | null>(null);
 
   return (
     <Drawer
@@ -172,6 +174,27 @@ export function RuleDrawer({
                           <Typography.Text style={{ fontSize: 12 }}>{r.load_id ?? '—'}</Typography.Text>
                         ),
                       },
+                      {
+                        title: '',
+                        key: 'trace',
+                        render: (_, r) =>
+                          r.source_sha256 && r.source_position ? (
+                            <Button
+                              size="small"
+                              data-testid="lineage-trace"
+                              onClick={() =>
+                                setTrace({
+                                  node,
+                                  sha256: r.source_sha256 as string,
+                                  position: r.source_position as string,
+                                  mappingVersion: r.mapping_version,
+                                })
+                              }
+                            >
+                              {t('lineage.trace')}
+                            </Button>
+                          ) : null,
+                      },
                     ]}
                   />
                   <Typography.Text type="secondary" style={{ fontSize: 12 }}>
@@ -183,6 +206,7 @@ export function RuleDrawer({
           )}
         </div>
       ) : null}
+      <LineageDrawer target={trace} onClose={() => setTrace(null)} />
     </Drawer>
   );
 }
