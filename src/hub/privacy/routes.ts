@@ -7,10 +7,10 @@
  * Who: an administrator for any hospital, a data steward for their own only (another hospital's steward is
  * refused with MER_PRIVACY_OTHER_HOSPITAL, audited). A down or silent node is 503 MER_NODE_UNAVAILABLE.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isMeridianError, MeridianError } from '../../errors/registry.ts';
-import type { UserPrincipal } from '../../http/route-config.ts';
+import { MeridianError } from '../../errors/registry.ts';
 import {
   PREVIEW_K_DEFAULT,
   PREVIEW_K_MAX,
@@ -21,7 +21,9 @@ import {
   PrivacyPreviewSchema,
 } from '../../privacy/index.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { audited } from '../audit/audited.ts';
 import type { Role } from '../auth/roles.ts';
+import { signedIn } from '../auth/signed-in.ts';
 import { callNode } from '../ingest/node-call.ts';
 import { NodeParamsSchema } from '../ingest/schemas.ts';
 import type { NodeTracker } from '../nodes/node-tracker.ts';
@@ -76,9 +78,8 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyRouteDe
       const { node } = request.params as z.infer<typeof NodeParamsSchema>;
       const q = request.query as z.infer<typeof PreviewQuerySchema>;
       const payload = { table: q.table, k: q.k, sampleRows: q.sample, ...(q.qi ? { quasiIdentifiers: q.qi } : {}) };
-      const base = { actor: user.username, actorRole: user.role, action: 'privacy.preview', target: node };
       const asked = { table: q.table, k: q.k, quasiIdentifiers: q.qi ?? null };
-      try {
+      return audited(deps.audit, user, { action: 'privacy.preview', target: node, detail: asked }, async () => {
         if (user.role === 'steward' && user.hospital !== node)
           throw new MeridianError(
             'MER_PRIVACY_OTHER_HOSPITAL',
@@ -94,25 +95,11 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyRouteDe
           timeoutMs: PRIVACY_PREVIEW_TIMEOUT_MS,
           schema: PrivacyPreviewSchema,
         });
-        const detail = {
-          ...asked,
-          examined: answer.examined,
-          kAchieved: answer.k.achieved,
-          sample: answer.sample.length,
+        return {
+          answer,
+          detail: { examined: answer.examined, kAchieved: answer.k.achieved, sample: answer.sample.length },
         };
-        await deps.audit.record({ ...base, outcome: 'ok', detail });
-        return answer;
-      } catch (e) {
-        const code = isMeridianError(e) ? e.code : 'MER_INTERNAL';
-        const refused = isMeridianError(e) && e.status < 500;
-        await deps.audit.record({ ...base, outcome: refused ? 'refused' : 'failed', detail: { ...asked, code } });
-        throw e;
-      }
+      });
     },
   );
-}
-
-function signedIn(request: FastifyRequest): UserPrincipal {
-  if (!request.user) throw new MeridianError('MER_AUTH_TOKEN_MISSING', 'this route needs a signed-in user');
-  return request.user;
 }
