@@ -22,9 +22,8 @@ import { buildNodeApp, type NodeApps } from '../../src/node/app.ts';
 import { loadLinkageKey } from '../../src/node/keys.ts';
 import { type NodeStores, openNodeStores } from '../../src/node/stores.ts';
 import { waitUntil } from '../integration/processes.ts';
-import { startTestHub } from './test-hub.ts';
+import { signInUsers, startTestHub } from './test-hub.ts';
 
-const PASSWORD = 'a-long-test-password';
 const SPEC = {
   id: 'register',
   version: 1,
@@ -127,21 +126,16 @@ before(async () => {
   let pkiDir: string;
   ({ hub, db: hubDb, pkiDir, dispose } = await startTestHub({ hub: { nodeDownAfterMs: 3_000 } }));
   const peer = await hub.peerApp.listen({ host: '127.0.0.1', port: 0 });
-  for (const [username, role, hospital] of [
-    ['steward-a', 'steward', 'hospital-a'],
-    ['admin', 'admin', null],
-    ['manager', 'manager', null],
-    ['researcher', 'researcher', null],
-    ['auditor', 'auditor', null],
-  ] as const) {
-    await hub.users.create({ username, displayName: username, role, hospital, password: PASSWORD });
-    const res = await hub.userApp.inject({
-      method: 'POST',
-      url: '/api/auth/login',
-      payload: { username, password: PASSWORD },
-    });
-    tokens[username] = res.json().token;
-  }
+  Object.assign(
+    tokens,
+    await signInUsers(hub, [
+      ['steward-a', 'steward', 'hospital-a'],
+      ['admin', 'admin', null],
+      ['manager', 'manager', null],
+      ['researcher', 'researcher', null],
+      ['auditor', 'auditor', null],
+    ]),
+  );
   const key = randomBytes(32);
   const a = PERSONS.slice(0, 40).map((p, i) => ({ pid: `A${i}`, p, idno: p.id, name: p.name }));
   // Hospital B writes the shared persons' ID numbers differently: full-width digits, or the old 15-digit form.

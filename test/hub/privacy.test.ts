@@ -19,9 +19,8 @@ import { buildNodeApp, type NodeApps } from '../../src/node/app.ts';
 import { type NodeStores, openNodeStores } from '../../src/node/stores.ts';
 import { type PrivacyPreview, privacyTaskHandlers } from '../../src/privacy/index.ts';
 import { waitUntil } from '../integration/processes.ts';
-import { startTestHub } from './test-hub.ts';
+import { signInUsers, startTestHub } from './test-hub.ts';
 
-const PASSWORD = 'a-long-test-password';
 const SPEC = {
   id: 'register',
   version: 1,
@@ -137,23 +136,18 @@ before(async () => {
   let pkiDir: string;
   ({ hub, pkiDir, dispose } = await startTestHub({ hub: { nodeDownAfterMs: 2_000 } }));
   const peer = await hub.peerApp.listen({ host: '127.0.0.1', port: 0 });
-  for (const [username, role, hospital] of [
-    ['steward-a', 'steward', 'hospital-a'],
-    ['steward-b', 'steward', 'hospital-b'],
-    ['admin', 'admin', null],
-    ['manager', 'manager', null],
-    ['researcher', 'researcher', null],
-    ['auditor', 'auditor', null],
-    ['clinician', 'clinician', null],
-  ] as const) {
-    await hub.users.create({ username, displayName: username, role, hospital, password: PASSWORD });
-    const res = await hub.userApp.inject({
-      method: 'POST',
-      url: '/api/auth/login',
-      payload: { username, password: PASSWORD },
-    });
-    tokens[username] = res.json().token;
-  }
+  Object.assign(
+    tokens,
+    await signInUsers(hub, [
+      ['steward-a', 'steward', 'hospital-a'],
+      ['steward-b', 'steward', 'hospital-b'],
+      ['admin', 'admin', null],
+      ['manager', 'manager', null],
+      ['researcher', 'researcher', null],
+      ['auditor', 'auditor', null],
+      ['clinician', 'clinician', null],
+    ]),
+  );
   nodes.push(await startNode(pkiDir, peer, 'hospital-a'));
   nodes.push(await startNode(pkiDir, peer, 'hospital-b'));
   await waitUntil('both nodes up', 20_000, async () =>

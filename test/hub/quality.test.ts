@@ -29,8 +29,8 @@ import { openDatabase } from '../../src/store/index.ts';
 import { MERIDIAN_VERSION } from '../../src/version.ts';
 import { waitUntil } from '../integration/processes.ts';
 import { freshDatabase } from '../store/targets.ts';
+import { signInUsers } from './test-hub.ts';
 
-const PASSWORD = 'a-long-test-password';
 const LAB_SPEC = {
   id: 'lab',
   version: 1,
@@ -136,21 +136,16 @@ before(async () => {
     qualityTimeouts: { readMs: 1_500, writeMs: 10_000, runMs: 30_000 },
   });
   const peer = await hub.peerApp.listen({ host: '127.0.0.1', port: 0 });
-  for (const [username, role, hospital] of [
-    ['steward-a', 'steward', 'hospital-a'],
-    ['steward-b', 'steward', 'hospital-b'],
-    ['admin', 'admin', null],
-    ['manager', 'manager', null],
-    ['researcher', 'researcher', null],
-  ] as const) {
-    await hub.users.create({ username, displayName: username, role, hospital, password: PASSWORD });
-    const res = await hub.userApp.inject({
-      method: 'POST',
-      url: '/api/auth/login',
-      payload: { username, password: PASSWORD },
-    });
-    tokens[username] = res.json().token;
-  }
+  Object.assign(
+    tokens,
+    await signInUsers(hub, [
+      ['steward-a', 'steward', 'hospital-a'],
+      ['steward-b', 'steward', 'hospital-b'],
+      ['admin', 'admin', null],
+      ['manager', 'manager', null],
+      ['researcher', 'researcher', null],
+    ]),
+  );
   nodes.push(await startNode(pkiDir, peer, 'hospital-a', labCsv(40, 5)));
   nodes.push(await startNode(pkiDir, peer, 'hospital-b', labCsv(25, 0)));
   await waitUntil('both nodes up', 20_000, async () =>

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { initCa, issueIdentity, loadTlsMaterial } from '../../src/ca/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildHubApp, type HubApps } from '../../src/hub/app.ts';
+import type { Role } from '../../src/hub/auth/roles.ts';
 import type { IngestTimeouts } from '../../src/hub/ingest/routes.ts';
 import { HUB_MIGRATIONS, type HubDatabase } from '../../src/hub/schema.ts';
 import { openDatabase } from '../../src/store/index.ts';
@@ -56,4 +57,19 @@ export async function startTestHub(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Creates users (name, role, hospital) on a test hub and signs each in; their session tokens by name. */
+export async function signInUsers(
+  hub: HubApps,
+  users: readonly (readonly [string, Role, string | null])[],
+  password = 'a-long-test-password',
+): Promise<Record<string, string>> {
+  const tokens: Record<string, string> = {};
+  for (const [username, role, hospital] of users) {
+    await hub.users.create({ username, displayName: username, role, hospital, password });
+    const res = await hub.userApp.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+    tokens[username] = res.json().token;
+  }
+  return tokens;
 }
