@@ -15,9 +15,8 @@ import type { HubApps } from '../../src/hub/app.ts';
 import type { LineageView, LoadSummaryView, LoadsResponse, UnmappedResponse } from '../../src/hub/ingest/schemas.ts';
 import { buildNodeApp, type NodeApps } from '../../src/node/app.ts';
 import { type NodeStores, openNodeStores } from '../../src/node/stores.ts';
-import { MERIDIAN_VERSION } from '../../src/version.ts';
 import { waitUntil } from '../integration/processes.ts';
-import { signInUsers, startTestHub } from './test-hub.ts';
+import { announceSilentNode, signInUsers, startTestHub } from './test-hub.ts';
 
 const LAB_SPEC = {
   id: 'lab',
@@ -326,14 +325,7 @@ test('bad input and what the node refuses come back as clear 4xx errors; a refus
 });
 
 test('a node that does not answer in time, and a node that is down, give 503 MER_NODE_UNAVAILABLE', async () => {
-  await hub.tracker.heartbeat({
-    name: 'hospital-z',
-    displayName: 'A node whose task channel is stuck',
-    address: null,
-    startedAt: new Date().toISOString(),
-    versions: { meridian: MERIDIAN_VERSION, node: process.version, schema: null },
-    dataVolume: { rows: 0, bytes: 0, tables: {} },
-  });
+  await announceSilentNode(hub, 'hospital-z');
   const stuck = await api('admin', 'GET', '/api/ingest/hospital-z/loads');
   assert.equal(stuck.statusCode, 503);
   assert.equal(stuck.json().error.code, 'MER_NODE_UNAVAILABLE');

@@ -26,10 +26,9 @@ import { HUB_MIGRATIONS, type HubDatabase } from '../../src/hub/schema.ts';
 import { buildNodeApp, type NodeApps } from '../../src/node/app.ts';
 import { type NodeStores, openNodeStores } from '../../src/node/stores.ts';
 import { openDatabase } from '../../src/store/index.ts';
-import { MERIDIAN_VERSION } from '../../src/version.ts';
 import { waitUntil } from '../integration/processes.ts';
 import { freshDatabase } from '../store/targets.ts';
-import { signInUsers } from './test-hub.ts';
+import { announceSilentNode, signInUsers } from './test-hub.ts';
 
 const LAB_SPEC = {
   id: 'lab',
@@ -420,14 +419,7 @@ test('the steward runs the checks now and saves a rule; a malformed rule is a cl
 });
 
 test('a silent node and a down node give 503 MER_NODE_UNAVAILABLE; the overview shows them and goes on', async () => {
-  await hub.tracker.heartbeat({
-    name: 'hospital-z',
-    displayName: 'A node whose task channel is stuck',
-    address: null,
-    startedAt: new Date().toISOString(),
-    versions: { meridian: MERIDIAN_VERSION, node: process.version, schema: null },
-    dataVolume: { rows: 0, bytes: 0, tables: {} },
-  });
+  await announceSilentNode(hub, 'hospital-z');
   const stuck = await api('admin', 'GET', '/api/quality/hospital-z/runs');
   assert.equal(stuck.statusCode, 503);
   assert.equal(stuck.json().error.code, 'MER_NODE_UNAVAILABLE');

@@ -11,6 +11,7 @@ import type { Role } from '../../src/hub/auth/roles.ts';
 import type { IngestTimeouts } from '../../src/hub/ingest/routes.ts';
 import { HUB_MIGRATIONS, type HubDatabase } from '../../src/hub/schema.ts';
 import { openDatabase } from '../../src/store/index.ts';
+import { MERIDIAN_VERSION } from '../../src/version.ts';
 import { freshDatabase } from '../store/targets.ts';
 
 /** Builds a hub with `hub` config overrides and an optional clock; `dispose` closes and removes everything. */
@@ -72,4 +73,16 @@ export async function signInUsers(
     tokens[username] = res.json().token;
   }
   return tokens;
+}
+
+/** Makes a node known and up by one heartbeat with no task channel behind it, so its tasks time out. */
+export async function announceSilentNode(hub: HubApps, name: string): Promise<void> {
+  await hub.tracker.heartbeat({
+    name,
+    displayName: 'A node whose task channel is stuck',
+    address: null,
+    startedAt: new Date().toISOString(),
+    versions: { meridian: MERIDIAN_VERSION, node: process.version, schema: null },
+    dataVolume: { rows: 0, bytes: 0, tables: {} },
+  });
 }
