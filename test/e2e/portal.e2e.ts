@@ -183,7 +183,7 @@ test('a data steward reviews their loads and quarantine, maps a local code and r
 
   await page.getByTestId('nav-sources').click();
   await page.getByTestId('sources-page').waitFor();
-  assert.match((await page.getByTestId('ingest-node').textContent()) ?? '', /华东第一人民医院/);
+  await page.getByTestId('ingest-node').filter({ hasText: '华东第一人民医院' }).waitFor();
   const rows = page.locator('[data-testid^="load-rows-"]').first();
   await rows.waitFor();
   const loaded = Number(((await rows.textContent()) ?? '').replace(/\D/g, ''));
