@@ -396,10 +396,16 @@ export class Validator {
       this.#inbox.push({ type: 'client', requests: this.#clientQueue.splice(0, REQUESTS_PER_MESSAGE_MAX) });
     }
     const inputs = this.#inbox.splice(0, INPUTS_PER_TURN_MAX);
+    const before = { view: this.#state.view, mode: this.#state.mode };
     for (const input of inputs) {
       const { state, outputs } = step(this.#state, input, { nowMs: Date.now(), env: this.#env });
       this.#state = state;
       for (const o of outputs) this.#output(o);
+    }
+    if (this.#state.view !== before.view || this.#state.mode !== before.mode) {
+      this.#log(
+        `view ${before.view} ${before.mode} → view ${this.#state.view} ${this.#state.mode} (primary ${primaryOf(this.#state, this.#state.view)}, height ${this.#state.lastExecuted}, pending ${this.#state.pending.size})`,
+      );
     }
     // Durability first: blocks (with the headers this validator is about to sign), then the replica's promises.
     this.#wal.record(this.#state);

@@ -148,7 +148,7 @@ export interface ReplicaState extends PersistedReplica {
   readonly pending: ReadonlyMap<Digest, PendingRequest>;
   /** When the current view became active here (undefined: at the next step). */
   readonly viewSinceMs: number | undefined;
-  /** When this replica last executed a block or entered the view (undefined: at the next step). */
+  /** When this replica last executed a block, entered the view or got work after being idle (undefined: idle). */
   readonly progressSinceMs: number | undefined;
   /** Digests of recently executed requests, in two generations, so a late re-submission is dropped. */
   readonly recent: { readonly older: ReadonlySet<Digest>; readonly newer: ReadonlySet<Digest> };
@@ -1252,7 +1252,9 @@ function settle(tx: Tx): void {
   propose(tx);
   const s = tx.state;
   const uncommitted = [...s.slots.values()].some((x) => x.seq > s.lastExecuted && x.accepted?.view === s.view);
-  tx.set({ viewSinceMs: s.viewSinceMs ?? tx.now, progressSinceMs: s.progressSinceMs ?? tx.now });
+  // An idle replica's progress clock starts with the next work, not at the last block of a busy spell.
+  const idle = !uncommitted && s.pending.size === 0;
+  tx.set({ viewSinceMs: s.viewSinceMs ?? tx.now, progressSinceMs: idle ? undefined : (s.progressSinceMs ?? tx.now) });
   tx.setTimers({ progressAtMs: progressDeadline(tx.state, uncommitted) });
   const ownLatest = Math.max(0, ...s.ownCheckpoints.keys());
   const outstanding =

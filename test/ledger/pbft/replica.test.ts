@@ -394,3 +394,22 @@ test('L4: a replica that missed every message catches up by state transfer; a fo
   c.deliverAll();
   assert.deepEqual(c.chain('r3'), c.chain('r0'));
 });
+
+test('request timer: work that arrives after a long idle spell gets a full timeout, not an expired one', () => {
+  const c = new Cluster(4, { viewChangeTimeoutMs: 1_000 });
+  c.client([makeRequest('tx:early')]);
+  c.deliverAll();
+  for (const id of c.ids) assert.equal(c.chain(id).length, 1, id);
+  // Idle far beyond the timeout (ticks only), then a new request is accepted by the backups but not yet committed.
+  c.tickAll(60_000);
+  c.now = 60_001;
+  c.client([makeRequest('tx:late')]);
+  c.deliverAll((e) => e.message.kind === 'commit');
+  c.tickAll(60_500);
+  for (const id of c.ids) assert.equal(c.state(id).view, 0, `${id} keeps view 0 within the timeout`);
+  c.tickAll(61_100);
+  assert.ok(
+    c.ids.every((id) => c.state(id).mode === 'view-change' || c.state(id).view > 0),
+    'a batch stuck beyond the timeout still starts a view change',
+  );
+});
