@@ -261,6 +261,114 @@ export const ERROR_REGISTRY = {
     status: 403,
     title: "Only a hospital's own data steward (or an administrator) may preview a de-identified extract of its data",
   },
+  MER_COHORT_INVALID: {
+    status: 400,
+    title: 'A cohort definition breaks its schema or limits; the message names each path in the tree and its value',
+  },
+  MER_COHORT_UNIT_UNCONVERTIBLE: {
+    status: 422,
+    title: "A lab range is given in a unit that cannot be converted to the standard unit of the lab's code",
+  },
+  MER_COHORT_SEARCH_INVALID: {
+    status: 400,
+    title: 'A concept search or code lookup is empty, too long, or asks for too many codes or results',
+  },
+  MER_DISCLOSURE_INVALID_OPTION: {
+    status: 400,
+    title: 'A disclosure-control option is not allowed (minimum cell, noise σ or clamp, parameter share, rate limit)',
+  },
+  MER_DISCLOSURE_INVALID_INPUT: {
+    status: 400,
+    title: 'A count, table, risk table, GLM design or query given to disclosure control is malformed; the message names it',
+  },
+  MER_DISCLOSURE_GLM_REFUSED: {
+    status: 422,
+    title: 'A GLM was refused: too many parameters for its rows, or a binary variable has a category under the minimum cell',
+  },
+  MER_DISCLOSURE_RATE_LIMITED: {
+    status: 429,
+    title: 'The same or a near-identical query was asked too often in the window (averaging attacks); try again later',
+  },
+  MER_DP_INVALID_OPTION: {
+    status: 400,
+    title: 'A differential-privacy parameter is not allowed (ε, δ, sensitivity, clamp bounds, decimals)',
+  },
+  MER_DP_BUDGET_EXHAUSTED: { status: 409, title: 'The ε or δ charge exceeds the remaining privacy budget' },
+  MER_SECAGG_INVALID_INPUT: {
+    status: 400,
+    title: 'A secure-aggregation input is not allowed (participants, keys, round id, vector lengths, fixed-point options)',
+  },
+  MER_SECAGG_OVERFLOW: {
+    status: 422,
+    title: 'A value is not finite or lies outside the fixed-point range of secure aggregation',
+  },
+  MER_FEDAVG_INVALID_INPUT: {
+    status: 400,
+    title: 'A federated-learning model, dataset or training option is not allowed',
+  },
+  MER_ANALYTICS_INVALID_INPUT: {
+    status: 400,
+    title: 'Analysis input is not allowed: wrong shape, a non-finite value, or y outside the family support',
+  },
+  MER_ANALYTICS_SINGULAR: {
+    status: 422,
+    title: 'The model matrix is singular: a column is constant zero or a combination of the others (aliased)',
+  },
+  MER_ANALYTICS_SEPARATION: {
+    status: 422,
+    title: 'A coefficient diverges (perfect separation or monotone likelihood); the fit has no finite estimate',
+  },
+  MER_ANALYTICS_BAD_PART: {
+    status: 422,
+    title: "A node's partial analysis result has the wrong shape, a non-finite value or other parameters",
+  },
+  MER_FED_INVALID_TASK: { status: 400, title: 'A federated task is malformed or too large; the message names the field' },
+  MER_FED_BAD_ANSWER: {
+    status: 502,
+    title: "A hospital node's answer failed verification (shape, task hash, round, result hash or signature); nothing from it is used",
+  },
+  MER_FED_NOT_AUTHORIZED: {
+    status: 403,
+    title: 'The ledger holds no authorization for this task, or it names another hash, kind or set of hospitals',
+  },
+  MER_FED_OUT_OF_SCOPE: {
+    status: 403,
+    title: "The analysis is outside the approved data-use request's scope (kind, hospitals or period)",
+  },
+  MER_FED_NODE_POLICY: {
+    status: 403,
+    title: "The hospital's local policy does not run this analysis kind without its steward's approval",
+  },
+  MER_FED_LEDGER_UNAVAILABLE: {
+    status: 503,
+    title: 'The consortium ledger could not be reached to authorize or check a task; try again',
+  },
+  MER_PIPELINE_NOTARY_UNREACHABLE: {
+    status: 503,
+    title: 'The consortium ledger did not commit a notarization in time; the load stopped, run it again',
+  },
+  MER_PIPELINE_NOTARY_REFUSED: {
+    status: 422,
+    title: "The consortium ledger refused a node's notarization (unknown institution, key or chain)",
+  },
+  MER_FED_PARTIAL: {
+    status: 503,
+    title: 'An exact federated analysis needs every hospital of the task, and at least one did not answer',
+  },
+  MER_DATASET_INVALID: {
+    status: 400,
+    title:
+      'An analysis-variable list or its cohort query breaks its schema or limits; the message names each variable and field',
+  },
+  MER_DATASET_UNIT_UNCONVERTIBLE: {
+    status: 422,
+    title: "A measurement variable asks for a unit its code's standard unit cannot be converted to",
+  },
+  MER_DATASET_DESIGN_INVALID: {
+    status: 400,
+    title:
+      'A design-matrix request names a column the analysis rows lack, a non-numeric value, or a categorical level not declared',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

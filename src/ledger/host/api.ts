@@ -10,6 +10,7 @@
  *   GET  /v1/blocks/<height>          { header, certificate, txs }
  *   GET  /v1/blocks/<height>/hashes   { header, certified, txHashes }
  *   GET  /v1/status                   height, view, lag, peers, counters
+ *   GET  /v1/query/<view…>?params     { height, value }: a contract read view (requests/<id>, tasks/<id>, …)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -106,6 +107,10 @@ async function route(v: Validator, req: IncomingMessage, res: ServerResponse): P
       certificate: b.certificate ?? null,
       txs: b.txs.map((t) => JSON.parse(t)),
     });
+  }
+  if (parts[1] === 'query' && parts.length >= 3 && req.method === 'GET') {
+    const path = parts.slice(2).map(decodeURIComponent).join('/');
+    return send(res, 200, v.query(path, Object.fromEntries(url.searchParams)));
   }
   throw new MeridianError('MER_LEDGER_NOT_FOUND', `no route ${req.method} ${url.pathname}`);
 }

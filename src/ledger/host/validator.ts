@@ -686,6 +686,11 @@ export class Validator {
     return this.#blocks;
   }
 
+  /** A read view of the committed contract state (the application's `query`), with the height it reflects. */
+  query(path: string, params: Readonly<Record<string, string>>): { height: number; value: unknown } {
+    return { height: this.#blocks.height, value: this.#app.query(path, params) };
+  }
+
   /** A transaction's status: committed (height, index, certified, outcome), pending, or unknown. */
   txStatus(txHash: string): Record<string, unknown> | undefined {
     const at = this.#blocks.locate(txHash);

@@ -1,0 +1,124 @@
+/**
+ * The node side of a federated task (`federation.run`): before anything touches the hospital's data the node
+ * checks, on its own ledger replica, that the task it was sent is exactly the one the consortium authorized
+ * (same hash, kind and hospitals, this hospital among them, not yet released), then its local policy (which
+ * analysis kinds run without a steward's approval); only then does it run the analysis on its DWD, apply
+ * disclosure control (inside each runner: nothing leaves unprotected) and sign the answer with its identity key.
+ * Every task the node receives is written to its audit log by the task channel.
+ */
+import { MeridianError } from '../errors/registry.ts';
+import type { PrivateKeyInput } from '../ledger/signing.ts';
+import {
+  type AnalysisKind,
+  FEDERATION_TASK_KIND,
+  type FederatedTask,
+  type FederationRun,
+  FederationRunSchema,
+  type SignedNodeAnswer,
+  signNodeAnswer,
+  taskHashOf,
+} from './protocol.ts';
+
+/** The ledger's authorization of a task, as the contracts' `tasks/<id>` view shows it. */
+export interface TaskAuthorization {
+  readonly taskId: string;
+  readonly requestId: string;
+  readonly projectId: string;
+  readonly taskHash: string;
+  readonly analysisKind: string;
+  readonly hospitals: readonly string[];
+  readonly status: string;
+}
+
+/** Where a node reads authorizations: its own validator's committed contract state. */
+export interface TaskAuthority {
+  /** The authorization of `taskId`, or undefined when the ledger has none (MER_FED_LEDGER_UNAVAILABLE if unreachable). */
+  authorization(taskId: string): Promise<TaskAuthorization | undefined>;
+}
+
+/** A hospital's local rules: analysis kinds that run without a steward's approval. */
+export interface NodePolicy {
+  readonly autoApprove: ReadonlySet<AnalysisKind>;
+  /** Task ids the hospital's steward approved by hand (kinds outside `autoApprove`). */
+  readonly approvedTasks?: ReadonlySet<string>;
+}
+
+/** The default policy: aggregate kinds run automatically; FedAvg (model training) waits for the steward. */
+export const DEFAULT_NODE_POLICY: NodePolicy = {
+  autoApprove: new Set<AnalysisKind>(['count', 'descriptive', 'km', 'glm', 'cox']),
+};
+
+/** What a runner gets: the checked task, the round and the hub's input for it. */
+export interface RunContext {
+  readonly task: FederatedTask;
+  readonly round: number;
+  readonly input: unknown;
+}
+
+/** Computes one round of one analysis kind on the node's data, disclosure control included. */
+export type AnalysisRunner = (ctx: RunContext) => Promise<unknown>;
+
+/** Everything the node side needs. */
+export interface FederationNodeDeps {
+  /** This hospital's name (its CA identity and ledger institution). */
+  readonly node: string;
+  readonly signingKey: PrivateKeyInput;
+  readonly authority: TaskAuthority;
+  readonly policy: NodePolicy;
+  readonly runners: Partial<Record<AnalysisKind, AnalysisRunner>>;
+}
+
+/** Checks a task against its ledger authorization and this node's policy; throws the refusal. */
+export async function admitTask(deps: FederationNodeDeps, task: FederatedTask): Promise<void> {
+  const auth = await deps.authority.authorization(task.taskId);
+  const refuse = (why: string): MeridianError =>
+    new MeridianError('MER_FED_NOT_AUTHORIZED', `task ${task.taskId} is not authorized for ${deps.node}: ${why}`, {
+      taskId: task.taskId,
+      node: deps.node,
+    });
+  if (!auth) throw refuse('the ledger has no authorization for it');
+  if (auth.taskHash !== taskHashOf(task)) throw refuse('the ledger authorized a different task (hash differs)');
+  if (auth.analysisKind !== task.kind) throw refuse(`the ledger authorized ${auth.analysisKind}, not ${task.kind}`);
+  if (auth.requestId !== task.requestId || auth.projectId !== task.projectId) {
+    throw refuse('the ledger authorized it under another request or project');
+  }
+  if (!auth.hospitals.includes(deps.node)) throw refuse('this hospital is not among the authorized hospitals');
+  const sameSet =
+    auth.hospitals.length === task.hospitals.length && task.hospitals.every((h) => auth.hospitals.includes(h));
+  if (!sameSet) throw refuse('the task names other hospitals than the authorization');
+  if (auth.status === 'released') throw refuse('its result was already released; a new task is needed');
+  if (!deps.policy.autoApprove.has(task.kind) && !deps.policy.approvedTasks?.has(task.taskId)) {
+    throw new MeridianError(
+      'MER_FED_NODE_POLICY',
+      `${deps.node} runs ${task.kind} analyses only after its data steward approves the task (${task.taskId})`,
+      { taskId: task.taskId, node: deps.node, kind: task.kind },
+    );
+  }
+}
+
+/** Runs one `federation.run` payload end to end on the node: parse, admit, run, sign. */
+export async function runFederatedRound(deps: FederationNodeDeps, payload: unknown): Promise<SignedNodeAnswer> {
+  const parsed = FederationRunSchema.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = (issue?.path ?? []).map(String).join('.') || 'payload';
+    throw new MeridianError('MER_FED_INVALID_TASK', `federation.run ${path}: ${issue?.message ?? 'invalid'}`, { path });
+  }
+  const run: FederationRun = parsed.data;
+  await admitTask(deps, run.task);
+  const runner = deps.runners[run.task.kind];
+  if (!runner) {
+    throw new MeridianError('MER_FED_INVALID_TASK', `${deps.node} cannot run ${run.task.kind} analyses`, {
+      kind: run.task.kind,
+    });
+  }
+  const result = await runner({ task: run.task, round: run.round, input: run.input });
+  return signNodeAnswer({ task: run.task, node: deps.node, round: run.round, result, privateKey: deps.signingKey });
+}
+
+/** The node's task handlers for the hub channel: `federation.run`. */
+export function federationTaskHandlers(
+  deps: FederationNodeDeps,
+): Record<string, (payload: unknown) => Promise<unknown>> {
+  return { [FEDERATION_TASK_KIND]: (payload) => runFederatedRound(deps, payload) };
+}

@@ -1,0 +1,95 @@
+/**
+ * One federated round from the hub: the same `federation.run` payload goes to every hospital of the task at
+ * once through the task channel; each answer is verified (task hash, round, result hash, the node's Ed25519
+ * signature) before its result is used. A node that is down, slow, refuses or answers garbage does not stop
+ * the round: it is listed with the reason, and the caller decides whether a partial round is usable (a count
+ * is; an exact GLM round is not).
+ */
+
+import { z } from 'zod';
+import { MeridianError } from '../../errors/registry.ts';
+import {
+  FEDERATION_TASK_KIND,
+  type FederatedTask,
+  type FederationRun,
+  verifyNodeAnswer,
+} from '../../federation/protocol.ts';
+import type { PublicKeyInput } from '../../ledger/signing.ts';
+import { callNode } from '../ingest/node-call.ts';
+import type { NodeTracker } from '../nodes/node-tracker.ts';
+import type { TaskQueues } from '../nodes/task-queue.ts';
+
+/** How one hospital took part in a round. */
+export type NodeOutcome =
+  | { readonly node: string; readonly status: 'answered'; readonly result: unknown }
+  | { readonly node: string; readonly status: 'missing'; readonly code: string; readonly message: string };
+
+/** What a round returns: every hospital's outcome, in the task's order. */
+export interface RoundOutcome {
+  readonly outcomes: readonly NodeOutcome[];
+  readonly answered: readonly string[];
+  readonly missing: readonly string[];
+}
+
+/** What a round needs from the hub. */
+export interface RoundDeps {
+  readonly tracker: NodeTracker;
+  readonly queues: TaskQueues;
+  /** A hospital's Ed25519 identity public key (from the consortium CA), or undefined if unknown. */
+  readonly nodeKey: (node: string) => PublicKeyInput | undefined;
+}
+
+const AnySchema = z.unknown();
+
+/** Runs `round` of `task` on every hospital of the task (input per node, or one for all). */
+export async function runRound(
+  deps: RoundDeps,
+  opts: { task: FederatedTask; round: number; input?: (node: string) => unknown; timeoutMs: number },
+): Promise<RoundOutcome> {
+  const { task, round } = opts;
+  const outcomes = await Promise.all(
+    task.hospitals.map(async (node): Promise<NodeOutcome> => {
+      try {
+        const key = deps.nodeKey(node);
+        if (key === undefined) {
+          throw new MeridianError('MER_FED_BAD_ANSWER', `no identity key is known for hospital node ${node}`, { node });
+        }
+        const input = opts.input?.(node);
+        const payload: FederationRun = { task, round, ...(input === undefined ? {} : { input }) };
+        const signed = await callNode({
+          tracker: deps.tracker,
+          queues: deps.queues,
+          node,
+          kind: FEDERATION_TASK_KIND,
+          payload,
+          timeoutMs: opts.timeoutMs,
+          schema: AnySchema,
+        });
+        return { node, status: 'answered', result: verifyNodeAnswer({ signed, task, node, round, publicKey: key }) };
+      } catch (e) {
+        const err = e instanceof MeridianError ? e : new MeridianError('MER_INTERNAL', (e as Error).message);
+        return { node, status: 'missing', code: err.code, message: err.message };
+      }
+    }),
+  );
+  return {
+    outcomes,
+    answered: outcomes.filter((o) => o.status === 'answered').map((o) => o.node),
+    missing: outcomes.filter((o) => o.status === 'missing').map((o) => o.node),
+  };
+}
+
+/** The answered results of a round that must be complete (exact analyses); MER_FED_PARTIAL names who is missing. */
+export function requireComplete(round: RoundOutcome): Map<string, unknown> {
+  const missing = round.outcomes.filter((o) => o.status === 'missing');
+  if (missing.length > 0) {
+    throw new MeridianError(
+      'MER_FED_PARTIAL',
+      `an exact analysis needs every hospital; missing: ${missing
+        .map((o) => (o.status === 'missing' ? `${o.node} (${o.code}: ${o.message})` : o.node))
+        .join('; ')}`,
+      { missing: missing.map((o) => o.node) },
+    );
+  }
+  return new Map(round.outcomes.map((o) => [o.node, o.status === 'answered' ? o.result : undefined]));
+}
