@@ -279,11 +279,13 @@ export const ERROR_REGISTRY = {
   },
   MER_DISCLOSURE_INVALID_INPUT: {
     status: 400,
-    title: 'A count, table, risk table, GLM design or query given to disclosure control is malformed; the message names it',
+    title:
+      'A count, table, risk table, GLM design or query given to disclosure control is malformed; the message names it',
   },
   MER_DISCLOSURE_GLM_REFUSED: {
     status: 422,
-    title: 'A GLM was refused: too many parameters for its rows, or a binary variable has a category under the minimum cell',
+    title:
+      'A GLM was refused: too many parameters for its rows, or a binary variable has a category under the minimum cell',
   },
   MER_DISCLOSURE_RATE_LIMITED: {
     status: 429,
@@ -296,7 +298,8 @@ export const ERROR_REGISTRY = {
   MER_DP_BUDGET_EXHAUSTED: { status: 409, title: 'The ε or δ charge exceeds the remaining privacy budget' },
   MER_SECAGG_INVALID_INPUT: {
     status: 400,
-    title: 'A secure-aggregation input is not allowed (participants, keys, round id, vector lengths, fixed-point options)',
+    title:
+      'A secure-aggregation input is not allowed (participants, keys, round id, vector lengths, fixed-point options)',
   },
   MER_SECAGG_OVERFLOW: {
     status: 422,
@@ -322,10 +325,14 @@ export const ERROR_REGISTRY = {
     status: 422,
     title: "A node's partial analysis result has the wrong shape, a non-finite value or other parameters",
   },
-  MER_FED_INVALID_TASK: { status: 400, title: 'A federated task is malformed or too large; the message names the field' },
+  MER_FED_INVALID_TASK: {
+    status: 400,
+    title: 'A federated task is malformed or too large; the message names the field',
+  },
   MER_FED_BAD_ANSWER: {
     status: 502,
-    title: "A hospital node's answer failed verification (shape, task hash, round, result hash or signature); nothing from it is used",
+    title:
+      "A hospital node's answer failed verification (shape, task hash, round, result hash or signature); nothing from it is used",
   },
   MER_FED_NOT_AUTHORIZED: {
     status: 403,
