@@ -85,20 +85,52 @@ try {
   })();
   const t0 = performance.now();
   let sent = 0;
+  let retried = 0;
   const inflight = new Set<Promise<unknown>>();
+  // Transactions every validator turned away as busy (back-pressure) go out again, keeping their first submit time.
+  const retry: { tx: SignedTransaction; hash: string }[] = [];
+  const submitChunk = async (chunk: { tx: SignedTransaction; hash: string }[]): Promise<void> => {
+    const answers = await Promise.allSettled(
+      files.config.validators.map((v) =>
+        client.submitTo(
+          v.name,
+          chunk.map((t) => t.tx),
+        ),
+      ),
+    );
+    const admitted = new Set<number>();
+    for (const a of answers) {
+      if (a.status !== 'fulfilled') continue;
+      const results = (a.value as { results?: { ok: boolean }[] }).results ?? [];
+      results.forEach((r, i) => {
+        if (r.ok) admitted.add(i);
+      });
+    }
+    chunk.forEach((t, i) => {
+      if (!admitted.has(i)) retry.push(t);
+    });
+  };
   // A cluster that stops committing ends the run (reported as lost) instead of holding the submitter forever.
   const giveUpAt = t0 + (SECONDS + 30) * 1_000;
-  while (sent < total && performance.now() < giveUpAt) {
+  while ((sent < total || retry.length > 0 || inflight.size > 0) && performance.now() < giveUpAt) {
     const due = Math.min(total, Math.floor(((performance.now() - t0) / 1_000) * target) + CHUNK);
-    if (sent >= due || inflight.size >= 8 || submittedAt.size > 12_000) {
+    const fresh = sent < due && submittedAt.size <= 12_000;
+    if (inflight.size >= 8 || (!fresh && retry.length === 0)) {
       await Promise.race([...inflight, new Promise((r) => setTimeout(r, 5))]);
       continue;
     }
-    const chunk = txs.slice(sent, Math.min(due, sent + CHUNK));
-    sent += chunk.length;
-    const now = performance.now();
-    for (const t of chunk) submittedAt.set(t.hash, now);
-    const p = client.submitAll(chunk.map((t) => t.tx)).finally(() => inflight.delete(p));
+    let chunk: { tx: SignedTransaction; hash: string }[];
+    if (retry.length > 0) {
+      await new Promise((r) => setTimeout(r, 20));
+      chunk = retry.splice(0, CHUNK);
+      retried += chunk.length;
+    } else {
+      chunk = txs.slice(sent, Math.min(due, sent + CHUNK));
+      sent += chunk.length;
+      const now = performance.now();
+      for (const t of chunk) submittedAt.set(t.hash, now);
+    }
+    const p = submitChunk(chunk).finally(() => inflight.delete(p));
     inflight.add(p);
   }
   await Promise.all(inflight);
@@ -127,6 +159,7 @@ try {
     p99_commit_ms: Math.round(p(0.99)),
     committed,
     lost: submittedAt.size,
+    retried,
     final_view: finalStatus.view ?? null,
   };
   report(

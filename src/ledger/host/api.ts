@@ -68,7 +68,7 @@ async function route(v: Validator, req: IncomingMessage, res: ServerResponse): P
         `body must be { txs: [...] } with at most ${API_TXS_PER_REQUEST_MAX}`,
       );
     }
-    return send(res, 200, { results: v.submit(body.txs) });
+    return send(res, 200, { results: await v.submit(body.txs) });
   }
   if (parts[1] === 'txs' && parts.length >= 3) {
     const hash = parts[2] as string;

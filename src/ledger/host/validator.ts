@@ -48,6 +48,8 @@ export const INBOX_INPUTS_MAX = 50_000;
 export const INPUTS_PER_TURN_MAX = 2_000;
 /** Transactions whose signature check is remembered, so each is verified once per validator. */
 export const VERIFIED_TXS_MAX = 65_536;
+/** Transactions verified between two turns of the event loop while admitting a client's submission. */
+export const ADMISSION_SLICE = 32;
 /** Client transactions waiting to be handed to the replica. */
 export const CLIENT_QUEUE_MAX = 16_384;
 /** Heights above the last stored block for which early attestations are kept. */
@@ -277,12 +279,39 @@ export class Validator {
     return tx;
   }
 
-  /** Admits signed transactions from a client: checked, offered to the application's checkTx, then ordered. */
-  submit(input: readonly unknown[]): Admission[] {
+  /**
+   * Admits signed transactions from a client: checked, offered to the application's checkTx, then ordered. A busy
+   * validator turns the whole submission away before verifying anything; otherwise signatures are checked in
+   * slices with the event loop free in between, so consensus messages are never stuck behind a large submission.
+   */
+  async submit(input: readonly unknown[]): Promise<Admission[]> {
     const out: Admission[] = [];
-    for (const raw of input) out.push(this.#admit(raw));
-    this.#schedule();
+    for (let i = 0; i < input.length; i += ADMISSION_SLICE) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const raw of input.slice(i, i + ADMISSION_SLICE)) {
+        const busy = this.#busy();
+        out.push(busy ? this.#refuseTx(undefined, 'MER_LEDGER_TX_REFUSED', busy) : this.#admit(raw));
+      }
+      this.#schedule();
+    }
     return out;
+  }
+
+  // Why new transactions are turned away now, if they are: a full pool, or requests queueing for too long.
+  #busy(): string | undefined {
+    if (
+      this.#clientQueue.length >= CLIENT_QUEUE_MAX ||
+      this.#state.pending.size >= this.#state.config.pendingRequestsMax
+    ) {
+      return 'the validator is busy (request pool full); retry';
+    }
+    // Back-pressure by queueing delay: once the oldest waiting request has waited half the request timeout, new
+    // ones are turned away, so a backlog can never grow until the timer fires and a view change cuts throughput.
+    const oldest = this.#state.pending.values().next().value;
+    if (oldest && Date.now() - oldest.sinceMs > this.#state.config.viewChangeTimeoutMs / 2) {
+      return 'the validator is busy (requests are queueing); retry';
+    }
+    return undefined;
   }
 
   #admit(raw: unknown): Admission {
@@ -308,12 +337,6 @@ export class Validator {
     }
     const verdict = this.#app.checkTx(checked);
     if (!verdict.ok) return this.#refuseTx(txHash, verdict.code, verdict.message);
-    if (
-      this.#clientQueue.length >= CLIENT_QUEUE_MAX ||
-      this.#state.pending.size >= this.#state.config.pendingRequestsMax
-    ) {
-      return this.#refuseTx(txHash, 'MER_LEDGER_TX_REFUSED', 'the validator is busy (request pool full); retry');
-    }
     this.#clientQueue.push({ digest: txHash, bytes });
     return { ok: true, txHash, status: 'pending' };
   }
