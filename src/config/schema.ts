@@ -78,6 +78,16 @@ export const HubConfigSchema = z.strictObject({
       oidc: z.array(OidcProviderConfigSchema).max(10).default([]),
       /** How often the hub links the nodes' identity tokens into the master patient index (0: only on request). */
       linkageSweepMs: int(0, 86_400_000).default(600_000),
+      /**
+       * The consortium ledger the hub authorizes federated tasks on (absent: no federated analysis is offered).
+       * The hub signs as its identity (pki), which the ledger's genesis lists as the `hub` institution.
+       */
+      ledger: z
+        .strictObject({
+          /** The ledger config file the validators run. */
+          configFile: z.string().min(1),
+        })
+        .optional(),
     })
     .prefault({}),
 });
@@ -119,6 +129,32 @@ export const NodeConfigSchema = z.strictObject({
      * created with the keyring on a node's first start. Keep a copy apart from the data: without it nothing opens.
      */
     keyFile: z.string().min(1).optional(),
+    /**
+     * The consortium ledger this node notarizes its loads on (absent: the local notary log only). The node signs
+     * with its identity's signing key (pki) and must be listed in the ledger config.
+     */
+    ledger: z
+      .strictObject({
+        /** The ledger config file the validators run (chain id, validators' addresses and keys, institutions). */
+        configFile: z.string().min(1),
+        /** The validator asked first for receipts, usually the institution's own (default: the first listed). */
+        prefer: identityName.optional(),
+        /** Longest a load waits for its notarization to be committed before it fails (and can be run again). */
+        timeoutMs: int(1_000, 600_000).default(15_000),
+      })
+      .optional(),
+    /** Federated analyses this node runs (only with `ledger`: every task is checked against its authorization). */
+    federation: z
+      .strictObject({
+        /** The consortium's minimum cell size: a count below it never leaves the node. */
+        minCell: int(1, 1_000).default(5),
+        /** Analysis kinds that run without the data steward's approval. */
+        autoApprove: z
+          .array(z.enum(['count', 'descriptive', 'km', 'glm', 'cox', 'fedavg']))
+          .max(6)
+          .default(['count', 'descriptive', 'km', 'glm', 'cox']),
+      })
+      .prefault({}),
   }),
 });
 

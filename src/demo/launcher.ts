@@ -1,8 +1,11 @@
 /**
- * `npm start`: the demo consortium on one machine. Creates the CA and identities on first run, writes one
- * config file per server, builds the portal if needed, starts the hub and three hospital nodes as separate
- * processes, waits until every node is up, and prints the portal address and the demo accounts. Ctrl-C
- * stops everything; a second start reuses the same home directory.
+ * `npm start`: the demo consortium on one machine. Creates the CA and identities on first run, and the
+ * consortium ledger's config and genesis (src/demo/ledger.ts); starts the four ledger validators (hub and
+ * hospitals) as separate processes, builds the portal if needed while they come up, writes one config file per
+ * server (every node notarizes its loads on the ledger), loads the demo data, starts the hub and three hospital
+ * nodes, waits until every node is up, and prints the portal address, the ledger's height and the demo accounts.
+ * Ctrl-C stops everything; a second start reuses the same home directory (a home made before the demo had a
+ * ledger gets one then).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +17,14 @@ import { MeridianError } from '../errors/registry.ts';
 import type { NodeView } from '../hub/nodes/node-tracker.ts';
 import { writeFileAtomic } from '../store/index.ts';
 import { DEMO_ACCOUNTS, DEMO_HOSPITALS, DEMO_PASSWORD } from './consortium.ts';
+import {
+  DEMO_CHAIN_ID,
+  DEMO_LEDGER_PORT_OFFSET,
+  type DemoLedger,
+  demoLedgerStatus,
+  demoValidatorArgs,
+  ensureDemoLedger,
+} from './ledger.ts';
 import { prepareDemoData } from './load.ts';
 
 /** Options of {@link runDemo} (the CLI flags of `meridian demo`). */
@@ -33,11 +44,12 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'meridian.js');
 /** Longest a child may take to stop after SIGTERM before it is killed. */
 const STOP_TIMEOUT_MS = 15_000;
+/** Longest one status request to a validator may take while the launcher waits for the ledger. */
+const LEDGER_STATUS_TIMEOUT_MS = 1_000;
 
 interface Child {
   name: string;
   proc: ChildProcess;
-  configFile: string;
   exited: Promise<void>;
 }
 
@@ -53,7 +65,64 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const hosts = [...new Set(['localhost', '127.0.0.1', '::1', opts.host])];
   await ensureIdentity({ dir: layout.caDir, name: 'hub', role: 'hub', hosts });
   for (const h of DEMO_HOSPITALS) await ensureIdentity({ dir: layout.caDir, name: h.name, role: 'node', hosts });
+  const ledger = ensureDemoLedger({
+    dir: join(layout.root, 'ledger'),
+    caDir: layout.caDir,
+    institutions: [
+      { name: 'hub', role: 'hub' },
+      ...DEMO_HOSPITALS.map((h) => ({ name: h.name, role: 'hospital' as const })),
+    ],
+    basePort: opts.nodeBasePort + DEMO_LEDGER_PORT_OFFSET,
+    now: () => new Date(),
+  });
+  if (ledger.created) say(`creating the consortium ledger ${DEMO_CHAIN_ID} (4 validators) in ${ledger.dir}`);
 
+  const children: Child[] = [];
+  let stopping = false;
+  const stopChildren = async () => {
+    stopping = true;
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
+    const killer = setTimeout(() => {
+      for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
+    await Promise.all(children.map((c) => c.exited));
+    clearTimeout(killer);
+  };
+  const stopAll = async () => {
+    if (stopping) return;
+    say('stopping the consortium …');
+    await stopChildren();
+    say('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stopAll());
+  process.on('SIGTERM', () => void stopAll());
+  const start = (name: string, args: string[]) => {
+    const child = startChild(layout, name, args, () => stopping);
+    children.push(child);
+    return child;
+  };
+  try {
+    await startConsortium(opts, layout, ledger, start, () => stopping);
+  } catch (e) {
+    if (!stopping) await stopChildren();
+    throw e;
+  }
+}
+
+/** Starts the validators, the hub and the nodes (in that order, the portal built meanwhile) and prints the banner. */
+async function startConsortium(
+  opts: DemoOptions,
+  layout: HomeLayout,
+  ledger: DemoLedger,
+  start: (name: string, args: string[]) => Child,
+  stopping: () => boolean,
+): Promise<void> {
+  // The validators start first and in parallel: the demo data's first load notarizes on the ledger.
+  const validators = ledger.config.validators.map((v) =>
+    start(`ledger-${v.name}`, demoValidatorArgs(ledger, layout.caDir, v.name)),
+  );
+  const tls = loadTlsMaterial({ dir: layout.caDir, name: 'hub' });
   const linkageKey = ensureLinkageKey(join(layout.root, 'consortium-secrets', 'linkage.key'));
   await ensurePortalBuilt();
   const hubPeerUrl = `https://${urlHost(opts.host)}:${opts.hubPeerPort}`;
@@ -77,11 +146,17 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         port,
         hubUrl: hubPeerUrl,
         linkageKeyFile: linkageKey,
+        ledger: { configFile: ledger.configFile, prefer: h.name },
       },
     });
     return { ...h, configFile, url: `https://${urlHost(opts.host)}:${port}` };
   });
   writeConfig(layout.consortiumFile, { hubUrl, hubPeerUrl, hubIdentity: 'hub', nodes });
+  await waitFor(`the ledger's ${validators.length} validators`, opts.startTimeoutMs, async () => {
+    for (const c of validators) if (c.proc.exitCode !== null && !stopping()) throw startFailure(layout, c.name);
+    const status = await demoLedgerStatus(ledger.config, tls, LEDGER_STATUS_TIMEOUT_MS);
+    return status.every((s) => s.height !== undefined);
+  });
   if (opts.patients > 0) {
     await prepareDemoData({
       home: layout.root,
@@ -91,40 +166,18 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     });
   }
 
-  const children: Child[] = [];
-  let stopping = false;
-  const stopAll = async () => {
-    if (stopping) return;
-    stopping = true;
-    say('stopping the consortium …');
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
-    const killer = setTimeout(() => {
-      for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
-    }, STOP_TIMEOUT_MS);
-    await Promise.all(children.map((c) => c.exited));
-    clearTimeout(killer);
-    say('stopped.');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stopAll());
-  process.on('SIGTERM', () => void stopAll());
-
-  const start = (name: string, args: string[], configFile: string) => {
-    const child = startChild(layout, name, args, configFile, () => stopping);
-    children.push(child);
-    return child;
-  };
-  const hub = start('hub', ['hub', 'start', '--config', hubConfig, '--seed-demo-accounts'], hubConfig);
+  const children = [...validators];
+  const hub = start('hub', ['hub', 'start', '--config', hubConfig, '--seed-demo-accounts']);
+  children.push(hub);
   await waitFor(`the hub at ${hubUrl}`, opts.startTimeoutMs, async () => {
     if (hub.proc.exitCode !== null) throw startFailure(layout, 'hub');
     const res = await fetch(`${hubUrl}/ready`).catch(() => undefined);
     return res?.status === 200;
   });
-  for (const n of nodes) start(n.name, ['node', 'start', '--config', n.configFile], n.configFile);
+  for (const n of nodes) children.push(start(n.name, ['node', 'start', '--config', n.configFile]));
 
-  const tls = loadTlsMaterial({ dir: layout.caDir, name: 'hub' });
   await waitFor('three nodes up', opts.startTimeoutMs, async () => {
-    for (const c of children) if (c.proc.exitCode !== null && !stopping) throw startFailure(layout, c.name);
+    for (const c of children) if (c.proc.exitCode !== null && !stopping()) throw startFailure(layout, c.name);
     const res = await httpsRequestJson({
       url: `${hubPeerUrl}/peer/v1/consortium`,
       method: 'GET',
@@ -134,7 +187,15 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const up = ((res?.body as { nodes?: NodeView[] } | undefined)?.nodes ?? []).filter((n) => n.state === 'up').length;
     return up >= nodes.length;
   });
-  printBanner({ hubUrl, layout, nodes });
+  const heights = (await demoLedgerStatus(ledger.config, tls, LEDGER_STATUS_TIMEOUT_MS)).flatMap((s) =>
+    s.height === undefined ? [] : [s.height],
+  );
+  printBanner({
+    hubUrl,
+    layout,
+    nodes,
+    ledger: { validators: ledger.config.validators.length, height: heights.length > 0 ? Math.max(...heights) : null },
+  });
 }
 
 /**
@@ -149,13 +210,7 @@ function ensureLinkageKey(file: string): string {
   return file;
 }
 
-function startChild(
-  layout: HomeLayout,
-  name: string,
-  args: string[],
-  configFile: string,
-  stopping: () => boolean,
-): Child {
+function startChild(layout: HomeLayout, name: string, args: string[], stopping: () => boolean): Child {
   const log = createWriteStream(join(layout.logsDir, `${name}.log`), { flags: 'a' });
   const proc = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
@@ -168,12 +223,12 @@ function startChild(
     proc.on('exit', (code, signal) => {
       if (!stopping()) {
         say(`${name} stopped (${signal ?? `exit code ${code}`}); log: ${join(layout.logsDir, `${name}.log`)}`);
-        say(`  restart it with: npx meridian ${name === 'hub' ? 'hub' : 'node'} start --config ${configFile}`);
+        say(`  restart it with: npx meridian ${args.join(' ')}`);
       }
       res();
     });
   });
-  return { name, proc, configFile, exited };
+  return { name, proc, exited };
 }
 
 /** The environment for child servers: the caller's, minus MERIDIAN_* values the config files already set. */
@@ -241,12 +296,14 @@ function printBanner(o: {
   hubUrl: string;
   layout: HomeLayout;
   nodes: { name: string; displayName: string; url: string }[];
+  ledger: { validators: number; height: number | null };
 }): void {
   const lines = [
     '',
     'Meridian demo consortium is up.',
     `  Portal:   ${o.hubUrl}   (API docs: ${o.hubUrl}/docs)`,
     ...o.nodes.map((n) => `  Node:     ${n.name.padEnd(11)} ${n.url}   ${n.displayName}`),
+    `  Ledger:   ${DEMO_CHAIN_ID}, ${o.ledger.validators} validators, height ${o.ledger.height ?? 'unknown'}   (logs: ledger-*.log)`,
     `  Status:   npx meridian status${o.layout.root === resolve('data') ? '' : ` --home ${o.layout.root}`}`,
     `  Logs:     ${o.layout.logsDir}`,
     '',

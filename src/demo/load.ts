@@ -119,7 +119,7 @@ export async function prepareDemoData(opts: {
       new Promise<void>((resolvePromise, reject) => {
         const child: ChildProcess = spawn(
           process.execPath,
-          [BIN, 'demo', 'load', '--node', n.name, '--config', n.configFile, '--data', dataDir],
+          [BIN, 'demo', 'load', '--home', opts.home, '--node', n.name, '--config', n.configFile, '--data', dataDir],
           { stdio: ['ignore', 'pipe', 'pipe'] },
         );
         let err = '';

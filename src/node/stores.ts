@@ -1,15 +1,18 @@
 /**
  * What a node keeps on disk, opened together: the operational database (node and pipeline tables), the lake,
- * the ODS, the notary log and the ingest service over them. The running node and the offline CLI (`meridian
- * ingest` on a stopped node, the demo's first load) open it the same way; the database's data-directory lock
- * keeps the two from opening it at once.
+ * the ODS, the notarizer (the consortium ledger when `node.ledger` is configured, with the notary log as its
+ * local index; the notary log alone otherwise) and the ingest service over them. The running node and the
+ * offline CLI (`meridian ingest` on a stopped node, the demo's first load) open it the same way; the database's
+ * data-directory lock keeps the two from opening it at once.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { NodeConfig } from '../config/schema.ts';
+import { MeridianError } from '../errors/registry.ts';
 import { DWD_TABLES } from '../model/dwd.ts';
-import { LocalNotaryLog } from '../pipeline/notary.ts';
+import { LedgerNotarizer } from '../pipeline/ledger-notarizer.ts';
+import { LocalNotaryLog, type Notarizer } from '../pipeline/notary.ts';
 import { PIPELINE_MIGRATIONS, type PipelineDatabase } from '../pipeline/schema.ts';
 import { IngestService } from '../pipeline/service.ts';
 import type { FieldCrypto } from '../privacy/field-crypto.ts';
@@ -44,7 +47,10 @@ export interface NodeStores {
  * quality rules run after every load that loaded a file (runs that arrive while one is going are coalesced).
  */
 export async function openNodeStores(
-  config: Pick<NodeConfig, 'dataDir' | 'databaseUrl'> & { node?: { name: string; keyFile?: string } },
+  config: Pick<NodeConfig, 'dataDir' | 'databaseUrl'> & {
+    pki?: NodeConfig['pki'];
+    node?: { name: string; keyFile?: string; ledger?: NodeConfig['node']['ledger'] };
+  },
   opts: { onQualityError?: (e: unknown) => void } = {},
 ): Promise<NodeStores> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -60,9 +66,10 @@ export async function openNodeStores(
     await store.close();
     throw e;
   }
-  const notarizer = LocalNotaryLog.open({ file: join(config.dataDir, 'notary.log'), now: () => new Date() });
+  let notarizer: (Notarizer & { close?(): void }) | undefined;
   let crypto: FieldCrypto;
   try {
+    notarizer = openNotarizer(config);
     const tables = new Set(await lake.tables());
     crypto = await openFieldCrypto({
       dataDir: config.dataDir,
@@ -70,6 +77,7 @@ export async function openNodeStores(
       hasData: Object.keys(DWD_TABLES).some((t) => tables.has(t)),
     });
   } catch (e) {
+    notarizer?.close?.();
     await lake.close();
     await store.close();
     throw e;
@@ -97,10 +105,38 @@ export async function openNodeStores(
     schemaVersion: NODE_ALL_MIGRATIONS.at(-1)?.id ?? null,
     async close() {
       await checks.idle();
+      notarizer.close?.();
       await lake.close();
       await store.close();
     },
   };
+}
+
+/** The consortium ledger's notarizer when the node has a `node.ledger` section, else the local notary log. */
+function openNotarizer(
+  config: Pick<NodeConfig, 'dataDir'> & {
+    pki?: NodeConfig['pki'];
+    node?: { ledger?: NodeConfig['node']['ledger'] };
+  },
+): Notarizer & { close?(): void } {
+  const now = () => new Date();
+  const ledger = config.node?.ledger;
+  if (ledger === undefined) return LocalNotaryLog.open({ file: join(config.dataDir, 'notary.log'), now });
+  if (config.pki === undefined) {
+    throw new MeridianError(
+      'MER_CONFIG_INVALID',
+      'node.ledger needs pki (caDir, identity): the key that signs notarizations',
+    );
+  }
+  return LedgerNotarizer.open({
+    dataDir: config.dataDir,
+    ledgerConfigFile: ledger.configFile,
+    caDir: config.pki.caDir,
+    institution: config.pki.identity,
+    prefer: ledger.prefer,
+    timeoutMs: ledger.timeoutMs,
+    now,
+  });
 }
 
 /** Loads waiting for their quality run at most (a feed that outruns the checks drops the oldest, reported). */

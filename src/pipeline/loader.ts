@@ -224,7 +224,9 @@ export async function runLoad(
   const entries: NotarizationEntry[] = [];
   opts.files.forEach((f, i) => {
     const l = landed[i];
-    if (l instanceof MeridianError || l === undefined || l.unchanged) return;
+    if (l instanceof MeridianError || l === undefined) return;
+    // A file that landed in a load whose notarization failed is notarized now (or this load fails the same way).
+    if (l.unchanged && ctx.notarizer.isNotarized?.(l.sha256) !== false) return;
     entries.push({
       type: 'ods-file',
       sha256: l.sha256,
