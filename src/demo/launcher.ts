@@ -131,7 +131,13 @@ async function startConsortium(
     role: 'hub',
     dataDir: layout.hubDir,
     pki: { caDir: layout.caDir, identity: 'hub' },
-    hub: { host: opts.host, port: opts.hubPort, peerPort: opts.hubPeerPort, portalDir: join(ROOT, 'web', 'dist') },
+    hub: {
+      host: opts.host,
+      port: opts.hubPort,
+      peerPort: opts.hubPeerPort,
+      portalDir: join(ROOT, 'web', 'dist'),
+      ledger: { configFile: ledger.configFile },
+    },
   });
   const nodes = DEMO_HOSPITALS.map((h, i) => {
     const port = opts.nodeBasePort + i;

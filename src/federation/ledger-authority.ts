@@ -2,10 +2,12 @@
  * Task authorizations read from the consortium ledger: a node asks its own institution's validator (its
  * replica of the chain, never the hub) for the committed `tasks/<id>` record, falling back to the other
  * validators only when its own does not answer. A validator that answers "not found" is believed: the task was
- * never authorized there.
+ * never authorized there. Institutions' identity keys come from the same replica's membership view.
  */
+import type { KeyObject } from 'node:crypto';
 import { MeridianError } from '../errors/registry.ts';
 import type { LedgerClient } from '../ledger/host/index.ts';
+import { toPublicKey } from '../ledger/signing.ts';
 import type { TaskAuthority, TaskAuthorization } from './node.ts';
 
 /** Longest wait for one validator's answer. */
@@ -57,4 +59,33 @@ function isAuthorization(x: unknown): x is TaskAuthorization {
     Array.isArray(r.hospitals) &&
     r.hospitals.every((h) => typeof h === 'string')
   );
+}
+
+/** Member keys are re-read from the ledger at most this often. */
+const MEMBER_KEYS_TTL_MS = 60_000;
+
+/** Institutions' Ed25519 keys from the ledger's `members` view, cached for a minute. */
+export function ledgerMemberKeys(
+  client: Pick<LedgerClient, 'get'>,
+  validators: readonly string[],
+): (name: string) => Promise<KeyObject | undefined> {
+  let cache: { at: number; keys: Map<string, KeyObject> } | undefined;
+  return async (name) => {
+    if (!cache || Date.now() - cache.at > MEMBER_KEYS_TTL_MS || !cache.keys.has(name)) {
+      for (const v of validators) {
+        const res = await client.get(v, '/v1/query/members').catch(() => undefined);
+        const members = (res?.body as { value?: unknown } | undefined)?.value;
+        if (res?.status !== 200 || !Array.isArray(members)) continue;
+        const keys = new Map<string, KeyObject>();
+        for (const m of members as { name?: unknown; publicKey?: unknown; status?: unknown }[]) {
+          if (typeof m.name === 'string' && typeof m.publicKey === 'string' && m.status === 'active') {
+            keys.set(m.name, toPublicKey(m.publicKey));
+          }
+        }
+        cache = { at: Date.now(), keys };
+        break;
+      }
+    }
+    return cache?.keys.get(name);
+  };
 }

@@ -23,6 +23,8 @@ import { LocalPasswordProvider, type LoginProvider } from './auth/providers.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { SessionIssuer } from './auth/sessions.ts';
 import { UserStore } from './auth/users.ts';
+import { registerFederationRoutes } from './federation/routes.ts';
+import { hubFederation } from './federation/setup.ts';
 import { registerIdentityRoutes } from './identity/routes.ts';
 import { IdentitySweeper } from './identity/sweep.ts';
 import { type IngestTimeouts, registerIngestRoutes } from './ingest/routes.ts';
@@ -109,6 +111,8 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
   registerIdentityRoutes(userApp, { linkage, sweeper, audit });
   registerQualityRoutes(userApp, { tracker, queues, audit, timeouts: opts.qualityTimeouts });
   registerPrivacyRoutes(userApp, { tracker, queues, audit });
+  const federation = hubFederation({ config: opts.config, tls: opts.tls, tracker, queues });
+  if (federation) registerFederationRoutes(userApp, { federation: federation.service, audit });
   await registerPortal(userApp, opts.portalDir);
 
   const peerApp = await createBaseApp({
@@ -133,6 +137,7 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
     async close() {
       queues.wakeAll();
       await Promise.allSettled([userApp.close(), peerApp.close()]);
+      federation?.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import { identityTaskHandlers } from '../identity/index.ts';
 import { startHl7Feed } from '../pipeline/feed.ts';
 import { privacyTaskHandlers } from '../privacy/index.ts';
 import { buildNodeApp, type NodeApps } from './app.ts';
+import { nodeFederation } from './federation.ts';
 import { loadLinkageKey } from './keys.ts';
 import { openNodeStores } from './stores.ts';
 
@@ -28,6 +29,8 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     onQualityError: (err) => log.error({ err }, 'quality checks after a load failed'),
   });
   const tls = loadTlsMaterial({ dir: config.pki.caDir, name: config.pki.identity });
+  const federation = nodeFederation({ config, lake: stores.lake, tls });
+  if (!federation) log.warn('no ledger (node.ledger): this node runs no federated analysis');
   let url: string | null = null;
   const apps = await buildNodeApp({
     config,
@@ -45,6 +48,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
             decrypt: (value, column) => stores.crypto.decrypt('person', column, value),
           })),
       ...privacyTaskHandlers({ lake: stores.lake, crypto: stores.crypto }),
+      ...(federation?.handlers ?? {}),
     },
     tls,
     schemaVersion: stores.schemaVersion,
@@ -79,6 +83,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     stopCrl();
     await feed?.close();
     await apps.close();
+    federation?.close();
     await stores.close();
   };
   closeOnSignals({ close, timeoutMs: config.shutdownTimeoutMs, log });

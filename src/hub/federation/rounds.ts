@@ -21,7 +21,7 @@ import type { TaskQueues } from '../nodes/task-queue.ts';
 
 /** How one hospital took part in a round. */
 export type NodeOutcome =
-  | { readonly node: string; readonly status: 'answered'; readonly result: unknown }
+  | { readonly node: string; readonly status: 'answered'; readonly result: unknown; readonly signed: unknown }
   | { readonly node: string; readonly status: 'missing'; readonly code: string; readonly message: string };
 
 /** What a round returns: every hospital's outcome, in the task's order. */
@@ -31,15 +31,31 @@ export interface RoundOutcome {
   readonly missing: readonly string[];
 }
 
+/** Sends one `federation.run` payload to a hospital node and resolves with its (still unverified) answer. */
+export type NodeCaller = (node: string, payload: FederationRun, timeoutMs: number) => Promise<unknown>;
+
 /** What a round needs from the hub. */
 export interface RoundDeps {
-  readonly tracker: NodeTracker;
-  readonly queues: TaskQueues;
+  readonly call: NodeCaller;
   /** A hospital's Ed25519 identity public key (from the consortium CA), or undefined if unknown. */
-  readonly nodeKey: (node: string) => PublicKeyInput | undefined;
+  readonly nodeKey: (node: string) => Promise<PublicKeyInput | undefined>;
 }
 
 const AnySchema = z.unknown();
+
+/** The {@link NodeCaller} over the hub's task channel (the node must be known and up). */
+export function channelCaller(deps: { tracker: NodeTracker; queues: TaskQueues }): NodeCaller {
+  return (node, payload, timeoutMs) =>
+    callNode({
+      tracker: deps.tracker,
+      queues: deps.queues,
+      node,
+      kind: FEDERATION_TASK_KIND,
+      payload,
+      timeoutMs,
+      schema: AnySchema,
+    });
+}
 
 /** Runs `round` of `task` on every hospital of the task (input per node, or one for all). */
 export async function runRound(
@@ -50,22 +66,15 @@ export async function runRound(
   const outcomes = await Promise.all(
     task.hospitals.map(async (node): Promise<NodeOutcome> => {
       try {
-        const key = deps.nodeKey(node);
+        const key = await deps.nodeKey(node);
         if (key === undefined) {
           throw new MeridianError('MER_FED_BAD_ANSWER', `no identity key is known for hospital node ${node}`, { node });
         }
         const input = opts.input?.(node);
         const payload: FederationRun = { task, round, ...(input === undefined ? {} : { input }) };
-        const signed = await callNode({
-          tracker: deps.tracker,
-          queues: deps.queues,
-          node,
-          kind: FEDERATION_TASK_KIND,
-          payload,
-          timeoutMs: opts.timeoutMs,
-          schema: AnySchema,
-        });
-        return { node, status: 'answered', result: verifyNodeAnswer({ signed, task, node, round, publicKey: key }) };
+        const signed = await deps.call(node, payload, opts.timeoutMs);
+        const result = verifyNodeAnswer({ signed, task, node, round, publicKey: key });
+        return { node, status: 'answered', result, signed };
       } catch (e) {
         const err = e instanceof MeridianError ? e : new MeridianError('MER_INTERNAL', (e as Error).message);
         return { node, status: 'missing', code: err.code, message: err.message };

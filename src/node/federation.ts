@@ -1,0 +1,49 @@
+/**
+ * The node's federated-analysis handlers, wired to its stores and its ledger: tasks are admitted against the
+ * authorization on the node's own validator, the hospitals' identity keys (for secure aggregation) come from the
+ * ledger's membership, answers are signed with the node's identity key. A node without `node.ledger` runs no
+ * federated analysis (it could not check an authorization), and says so when asked.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { identityPaths, type TlsMaterial } from '../ca/index.ts';
+import type { NodeConfig } from '../config/schema.ts';
+import { countRunner } from '../federation/analyses/count.ts';
+import { glmRunner } from '../federation/analyses/glm.ts';
+import { ledgerMemberKeys, ledgerTaskAuthority } from '../federation/ledger-authority.ts';
+import { federationTaskHandlers } from '../federation/node.ts';
+import { LedgerClient, readLedgerConfig } from '../ledger/host/index.ts';
+import type { Lake } from '../store/index.ts';
+import type { TaskHandler } from './hub-channel.ts';
+
+/** The `federation.run` handler of this node and what to close when the node stops. */
+export function nodeFederation(opts: {
+  config: NodeConfig;
+  lake: Pick<Lake, 'query' | 'tables'>;
+  tls: TlsMaterial;
+}): { handlers: Record<string, TaskHandler>; close(): void } | undefined {
+  const { config } = opts;
+  const ledger = config.node.ledger;
+  if (ledger === undefined) return undefined;
+  const ledgerConfig = readLedgerConfig(ledger.configFile);
+  const client = new LedgerClient({ config: ledgerConfig, tls: opts.tls });
+  const validators = ledgerConfig.validators.map((v) => v.name);
+  const prefer =
+    ledger.prefer ?? (validators.includes(config.node.name) ? config.node.name : (validators[0] as string));
+  const signingKey = createPrivateKey(
+    readFileSync(identityPaths(config.pki.caDir, config.pki.identity).signingKey, 'utf8'),
+  );
+  const keys = ledgerMemberKeys(client, [prefer, ...validators.filter((v) => v !== prefer)]);
+  const { minCell, autoApprove } = config.node.federation;
+  const handlers = federationTaskHandlers({
+    node: config.node.name,
+    signingKey,
+    authority: ledgerTaskAuthority({ client, prefer, order: validators }),
+    policy: { autoApprove: new Set(autoApprove) },
+    runners: {
+      count: countRunner({ lake: opts.lake, minCell }),
+      glm: glmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
+    },
+  });
+  return { handlers, close: () => client.close() };
+}

@@ -1,0 +1,301 @@
+/**
+ * Federated analysis across real processes: the demo consortium (four ledger validators, the hub, three hospital
+ * nodes, each loaded with generated data and notarizing on the ledger) answers a researcher through the hub's
+ * HTTP API. A data-use request is submitted and approved on the ledger (hub for the researcher and the ethics
+ * committee, each hospital with its own key — what the portal's request pages will sign); then:
+ *  - a federated count equals each hospital's own count of the same cohort (read straight from its Parquet files);
+ *  - a federated logistic GLM equals the pooled fit of the same rows within 1e-8 (coefficients and SEs);
+ *  - an analysis kind outside the approved request is refused by the ledger (nodes refusing a task the ledger
+ *    never authorized is covered in test/federation/protocol.test.ts);
+ *  - with one node stopped, the count is partial and names it, and the exact GLM refuses to answer.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { fitGlmPooled, type GlmData } from '../../src/analytics/index.ts';
+import { identityPaths, loadTlsMaterial } from '../../src/ca/index.ts';
+import { homeLayout } from '../../src/cli/home.ts';
+import { DEMO_HOSPITALS, DEMO_PASSWORD } from '../../src/demo/consortium.ts';
+import { compileCohort, compileCohortCount, parseCohort } from '../../src/federation/cohort/index.ts';
+import { compileDataset, designMatrix, parseVariables } from '../../src/federation/dataset/index.ts';
+import { contractHash, epsilonToMicros, signContractTx } from '../../src/ledger/contracts/index.ts';
+import { LedgerClient, readLedgerConfig } from '../../src/ledger/host/index.ts';
+import { DWD_TABLES } from '../../src/model/dwd.ts';
+import { freePort, type Proc, startMeridian, waitUntil } from './processes.ts';
+
+const PATIENTS = 240;
+const HOSPITALS = DEMO_HOSPITALS.map((h) => h.name);
+
+let home: string;
+let demo: Proc;
+let api: string;
+let token: string;
+let client: LedgerClient;
+let chainId: string;
+
+const COHORT = { index: { event: { kind: 'diagnosis', codes: ['E11'], descendants: true } }, criteria: [] };
+const VARIABLES = [
+  {
+    name: 'hba1c',
+    kind: 'measurement',
+    code: '4548-4',
+    value: 'first',
+    window: { start: 0, end: 0 },
+    unit: '%',
+    decimals: 1,
+  },
+  { name: 'age', kind: 'age' },
+  { name: 'bmi', kind: 'measurement', code: '39156-5', value: 'first', window: { start: 0, end: 0 } },
+  {
+    name: 'complication',
+    kind: 'condition',
+    codes: ['E11.2', 'E11.3', 'E11.4'],
+    descendants: true,
+    window: { start: 0 },
+  },
+];
+const GLM_PARAMETERS = { family: 'binomial', outcome: 'complication', covariates: ['hba1c', 'age', 'bmi'] };
+
+async function consecutiveFreePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await freePort();
+    if (base + 200 > 65_000) continue;
+    const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+    if (ports.length === count) return base;
+  }
+  throw new Error('no free ports');
+}
+
+async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${api}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+function keyOf(name: string) {
+  return createPrivateKey(readFileSync(identityPaths(homeLayout(home).caDir, name).signingKey, 'utf8'));
+}
+
+/** Submits a data-use request for `kinds` and has the ethics committee and every hospital approve it. */
+async function approvedRequest(kinds: string[]): Promise<{ requestId: string; projectId: string }> {
+  const requestId = `req-${randomUUID()}`;
+  const projectId = `proj-${randomUUID()}`;
+  const now = Date.now();
+  const commit = async (tx: ReturnType<typeof signContractTx>) => {
+    const { txHash } = await client.submitAndWait(tx, { timeoutMs: 20_000 });
+    const status = await client.get(HOSPITALS[0] as string, `/v1/txs/${txHash}`);
+    assert.deepEqual((status.body as { outcome?: { ok: boolean } }).outcome?.ok, true, JSON.stringify(status.body));
+  };
+  await commit(
+    signContractTx({
+      chainId,
+      kind: 'request.submit',
+      institution: 'hub',
+      user: { id: 'researcher', role: 'researcher' },
+      payload: {
+        requestId,
+        projectId,
+        purpose: 'research',
+        cohortHash: contractHash('cohort', COHORT),
+        analysisKinds: kinds,
+        hospitals: HOSPITALS,
+        periodStart: new Date(now - 86_400_000).toISOString(),
+        periodEnd: new Date(now + 30 * 86_400_000).toISOString(),
+        epsilonMicros: epsilonToMicros(1),
+      },
+      timeMs: now,
+      privateKey: keyOf('hub'),
+    }),
+  );
+  const decide = (institution: string, user?: { id: string; role: string }) =>
+    signContractTx({
+      chainId,
+      kind: 'request.decide',
+      institution,
+      ...(user ? { user } : {}),
+      payload: { requestId, decision: 'approve', commentHash: contractHash('comment', 'approved in the test') },
+      timeMs: Date.now(),
+      privateKey: keyOf(institution),
+    });
+  await commit(decide('hub', { id: 'ethics', role: 'ethics' }));
+  for (const h of HOSPITALS) await commit(decide(h));
+  return { requestId, projectId };
+}
+
+/** A DuckDB over one node's Parquet files (read only, beside the running node), as its lake exposes them. */
+async function nodeDuck(node: string) {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  const lake = join(homeLayout(home).nodeDir(node), 'lake');
+  const present = new Set<string>();
+  for (const table of Object.keys(DWD_TABLES)) {
+    const glob = join(lake, table, '**', '*.parquet');
+    try {
+      await conn.run(
+        `create view ${table} as select * from read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`,
+      );
+      await conn.run(`select 1 from ${table} limit 1`);
+      present.add(table);
+    } catch {
+      await conn.run(`drop view if exists ${table}`);
+    }
+  }
+  const query = async (sql: string, params: readonly unknown[]) => {
+    const reader = await conn.runAndReadAll(sql, params as never);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  };
+  return { query, present, close: () => conn.closeSync() };
+}
+
+before(async () => {
+  home = mkdtempSync(join(tmpdir(), 'meridian-fed-'));
+  const hubPort = await freePort();
+  api = `http://127.0.0.1:${hubPort}`;
+  demo = startMeridian([
+    'demo',
+    '--home',
+    home,
+    '--hub-port',
+    String(hubPort),
+    '--hub-peer-port',
+    String(await freePort()),
+    '--node-base-port',
+    String(await consecutiveFreePorts(3)),
+    '--patients',
+    String(PATIENTS),
+  ]);
+  await waitUntil(
+    () => `demo up\n${demo.output()}`,
+    400_000,
+    async () => (demo.output().includes('consortium is up') ? true : undefined),
+  );
+  const login = await post('/api/auth/login', { username: 'researcher', password: DEMO_PASSWORD });
+  token = login.body.token as string;
+  const ledger = readLedgerConfig(join(home, 'ledger', 'ledger.json'));
+  chainId = ledger.chainId;
+  client = new LedgerClient({ config: ledger, tls: loadTlsMaterial({ dir: homeLayout(home).caDir, name: 'hub' }) });
+});
+
+after(async () => {
+  client?.close();
+  demo?.child.kill('SIGTERM');
+  await demo?.exited;
+  rmSync(home, { recursive: true, force: true });
+});
+
+test('a federated count under an approved request equals each hospital’s own count', { timeout: 180_000 }, async () => {
+  const { requestId, projectId } = await approvedRequest(['count', 'glm']);
+  const res = await post('/api/federation/count', { requestId, projectId, cohort: COHORT, hospitals: HOSPITALS });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const byHospital = res.body.byHospital as { hospital: string; status: string; count: unknown }[];
+  for (const h of HOSPITALS) {
+    const duck = await nodeDuck(h);
+    const q = compileCohortCount(parseCohort(COHORT), { present: duck.present });
+    const [row] = await duck.query(q.sql, q.params);
+    duck.close();
+    const n = Number(row?.n);
+    const line = byHospital.find((b) => b.hospital === h);
+    assert.deepEqual(line?.count, n >= 5 ? n : { suppressed: true }, `${h}: ${JSON.stringify(line)}`);
+  }
+  assert.equal(res.body.partial, false);
+});
+
+test('a federated logistic GLM equals the pooled fit within 1e-8; out-of-scope and unauthorized tasks are refused', {
+  timeout: 300_000,
+}, async () => {
+  const { requestId, projectId } = await approvedRequest(['count', 'glm']);
+  const body = {
+    requestId,
+    projectId,
+    cohort: COHORT,
+    variables: VARIABLES,
+    parameters: GLM_PARAMETERS,
+    hospitals: HOSPITALS,
+  };
+  const res = await post('/api/federation/glm', body);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const parts: GlmData[] = [];
+  for (const h of HOSPITALS) {
+    const duck = await nodeDuck(h);
+    const cohort = compileCohort(parseCohort(COHORT), { present: duck.present });
+    const q = compileDataset(cohort, parseVariables(VARIABLES), { present: duck.present });
+    const d = designMatrix(await duck.query(q.sql, q.params), {
+      outcome: 'complication',
+      covariates: ['hba1c', 'age', 'bmi'],
+      intercept: false,
+    });
+    duck.close();
+    parts.push({ X: d.X, y: d.y, names: d.names });
+  }
+  const pooled = fitGlmPooled(
+    {
+      X: parts.flatMap((p) => p.X as number[][]),
+      y: parts.flatMap((p) => p.y as number[]),
+      names: ['hba1c', 'age', 'bmi'],
+    },
+    { family: 'binomial' },
+  );
+  const fed = (res.body.result as { coefficients: { name: string; estimate: number; standardError: number }[] })
+    .coefficients;
+  assert.equal(fed.length, 4);
+  fed.forEach((c, i) => {
+    const r = pooled.coefficients[i];
+    assert.ok(r && Math.abs(c.estimate - r.estimate) <= 1e-8, `${c.name}: ${c.estimate} vs ${r?.estimate}`);
+    assert.ok(r && Math.abs(c.standardError - r.standardError) <= 1e-8, `${c.name} SE`);
+  });
+  assert.equal(
+    res.body.n,
+    parts.reduce((s, p) => s + p.y.length, 0),
+  );
+
+  const countOnly = await approvedRequest(['count']);
+  const refused = await post('/api/federation/glm', { ...body, ...countOnly });
+  assert.equal(refused.status, 403, JSON.stringify(refused.body));
+  assert.equal((refused.body.error as { code: string }).code, 'MER_FED_OUT_OF_SCOPE');
+});
+
+test('with one hospital stopped, a count is partial and names it; the exact GLM refuses', {
+  timeout: 180_000,
+}, async () => {
+  const { requestId, projectId } = await approvedRequest(['count', 'glm']);
+  const stopped = HOSPITALS[2] as string;
+  const config = join(homeLayout(home).nodeDir(stopped), 'meridian.json');
+  const pids = execFileSync('pgrep', ['-f', `node start --config ${config}`], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
+  for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+  const admin = await post('/api/auth/login', { username: 'admin', password: DEMO_PASSWORD });
+  await waitUntil(
+    () => `${stopped} down`,
+    30_000,
+    async () => {
+      const res = await fetch(`${api}/api/nodes`, {
+        headers: { authorization: `Bearer ${admin.body.token as string}` },
+      });
+      const nodes = ((await res.json()) as { nodes?: { name: string; state: string }[] }).nodes ?? [];
+      return nodes.find((n) => n.name === stopped)?.state === 'down' ? true : undefined;
+    },
+  );
+  const count = await post('/api/federation/count', { requestId, projectId, cohort: COHORT, hospitals: HOSPITALS });
+  assert.equal(count.status, 200, JSON.stringify(count.body));
+  assert.equal(count.body.partial, true);
+  assert.deepEqual(count.body.missing, [stopped]);
+  const glm = await post('/api/federation/glm', {
+    requestId,
+    projectId,
+    cohort: COHORT,
+    variables: VARIABLES,
+    parameters: GLM_PARAMETERS,
+    hospitals: HOSPITALS,
+  });
+  assert.equal(glm.status, 503, JSON.stringify(glm.body));
+  assert.equal((glm.body.error as { code: string }).code, 'MER_FED_PARTIAL');
+});
