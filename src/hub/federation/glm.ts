@@ -91,7 +91,7 @@ export async function runFederatedGlm(deps: RoundDeps, task: FederatedTask): Pro
   let round = 0;
   let names: string[] | undefined;
   let n = 0;
-  const fit = async (design: GlmDesign): Promise<GlmHubState> => {
+  const irls = async (design: GlmDesign): Promise<GlmHubState> => {
     let state = glmHubStart({ family: params.family }, {}, design);
     const roundsMax = (state.maxIterations + 1) * (state.maxIterations + 2);
     for (let i = 0; !state.done && i < roundsMax; i++) {
@@ -129,7 +129,7 @@ export async function runFederatedGlm(deps: RoundDeps, task: FederatedTask): Pro
     }
     return state;
   };
-  const full = await fit('full');
-  const nullFit = await fit('null');
+  const full = await irls('full');
+  const nullFit = await irls('null');
   return { result: glmSummary(full, nullFit, { names: names ?? [] }), rounds: round, n };
 }
