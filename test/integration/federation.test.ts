@@ -262,6 +262,93 @@ test('a federated logistic GLM equals the pooled fit within 1e-8; out-of-scope a
   assert.equal((refused.body.error as { code: string }).code, 'MER_FED_OUT_OF_SCOPE');
 });
 
+test('on the demo data the federated GLM reproduces the generator’s fit of its ground-truth rows, and the truth lies in its intervals', {
+  timeout: 180_000,
+}, async () => {
+  const manifest = JSON.parse(readFileSync(join(home, 'demo-data', 'manifest.json'), 'utf8')) as {
+    effects: {
+      diabeticComplication: {
+        truth: { intercept: number; coefficients: Record<string, number> };
+        sampleFit: { intercept: number; coefficients: Record<string, number> } | null;
+      };
+    };
+  };
+  const effect = manifest.effects.diabeticComplication;
+  assert.ok(effect.sampleFit, 'the manifest has a sample fit');
+  const { requestId, projectId } = await approvedRequest(['glm']);
+  const res = await post('/api/federation/glm', {
+    requestId,
+    projectId,
+    cohort: COHORT,
+    variables: VARIABLES,
+    parameters: GLM_PARAMETERS,
+    hospitals: HOSPITALS,
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const coefficients = (res.body.result as { coefficients: { estimate: number; lower: number; upper: number }[] })
+    .coefficients;
+  const manifestNames = ['intercept', 'hba1cPercent', 'ageYears', 'bmiKgM2'];
+  coefficients.forEach((c, i) => {
+    const name = manifestNames[i] as string;
+    const sample = i === 0 ? effect.sampleFit?.intercept : effect.sampleFit?.coefficients[name];
+    const truth = i === 0 ? effect.truth.intercept : effect.truth.coefficients[name];
+    assert.ok(
+      sample !== undefined && Math.abs(c.estimate - sample) <= 1e-6,
+      `${name}: ${c.estimate} vs sample fit ${sample}`,
+    );
+    assert.ok(
+      truth !== undefined && c.lower <= truth && truth <= c.upper,
+      `${name}: truth ${truth} in [${c.lower}, ${c.upper}]`,
+    );
+  });
+});
+
+test('a count under the minimum cell never leaves a hospital; an invalid cohort is refused before anything runs', {
+  timeout: 120_000,
+}, async () => {
+  const { requestId, projectId } = await approvedRequest(['count']);
+  // Lung cancer in women: a handful of patients per demo hospital.
+  const rare = {
+    criteria: [
+      { kind: 'diagnosis', codes: ['C34'], descendants: true },
+      { kind: 'sex', values: ['F'] },
+    ],
+  };
+  const res = await post('/api/federation/count', {
+    requestId,
+    projectId,
+    cohort: rare,
+    hospitals: HOSPITALS.slice(0, 2),
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const byHospital = res.body.byHospital as { hospital: string; count: number | { suppressed: true } }[];
+  let suppressed = 0;
+  for (const line of byHospital) {
+    const duck = await nodeDuck(line.hospital);
+    const q = compileCohortCount(parseCohort(rare), { present: duck.present });
+    const [row] = await duck.query(q.sql, q.params);
+    duck.close();
+    const n = Number(row?.n);
+    if (n < 5) {
+      assert.deepEqual(line.count, { suppressed: true }, `${line.hospital} holds ${n}`);
+      suppressed++;
+    } else assert.equal(line.count, n);
+  }
+  assert.ok(suppressed > 0, 'the rare cohort is small at some hospital (otherwise this test proves nothing)');
+  assert.equal(res.body.suppressed instanceof Array ? (res.body.suppressed as string[]).length : -1, suppressed);
+
+  const bad = await post('/api/federation/count', {
+    requestId,
+    projectId,
+    cohort: { criteria: [{ kind: 'diagnosis', codes: ["E11' or 1=1 --"] }] },
+    hospitals: HOSPITALS,
+  });
+  assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  assert.equal((bad.body.error as { code: string }).code, 'MER_COHORT_INVALID');
+  assert.match((bad.body.error as { message: string }).message, /criteria\[0\]\.codes\[0\]/);
+});
+
+// Keep last: it stops a hospital node for good.
 test('with one hospital stopped, a count is partial and names it; the exact GLM refuses', {
   timeout: 180_000,
 }, async () => {

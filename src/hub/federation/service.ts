@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CountResultSchema } from '../../federation/analyses/count.ts';
+import { parseCohort } from '../../federation/cohort/index.ts';
+import { parseVariables } from '../../federation/dataset/index.ts';
 import type { ReleasedCount } from '../../federation/disclosure/cell-suppression.ts';
 import { type FederatedTask, parseFederatedTask, taskHashOf } from '../../federation/protocol.ts';
 import type { TaskAuthorizer } from './authorize.ts';
@@ -53,8 +55,13 @@ export class FederationService {
     this.#deps = deps;
   }
 
-  /** Builds the content-addressed task for `request` on behalf of `user` (validated: MER_FED_INVALID_TASK). */
+  /**
+   * Builds the content-addressed task for `request` on behalf of `user`. The cohort and the variables are checked
+   * here, before anything is authorized or sent (MER_COHORT_INVALID, MER_DATASET_INVALID name the path and value).
+   */
   task(request: TaskRequest, user: { id: string; role: string }): FederatedTask {
+    parseCohort(request.cohort);
+    if (request.variables !== undefined) parseVariables(request.variables);
     return parseFederatedTask({
       taskId: `task-${randomUUID()}`,
       requestId: request.requestId,
