@@ -4,7 +4,8 @@
  * validator, each committing to a batch of BENCH_ENTRIES entries by its Merkle root. Reports committed signed
  * tx/s, notarized entries/s, p99 submit→commit latency, and the Ed25519 verification ceiling measured in the
  * same run (verifications/s on one core × cores ÷ validators).
- *   npm run bench -- ledger        (BENCH_SECONDS, BENCH_ENTRIES, BENCH_RATE to change the load)
+ *   npm run bench -- ledger        (BENCH_SECONDS, BENCH_ENTRIES, BENCH_RATE to change the load; BENCH_INFLIGHT
+ *                                   overrides the pipelining depth)
  */
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -39,7 +40,11 @@ const cores = availableParallelism();
 const perCore = verifyCeilingPerCore();
 const ceiling = (perCore * cores) / VALIDATORS;
 const target = RATE > 0 ? RATE : Math.ceil(ceiling * 1.1);
-const files = await makeClusterFiles({ n: VALIDATORS, consensus: { viewChangeTimeoutMs: 5_000 } });
+const INFLIGHT = process.env.BENCH_INFLIGHT === undefined ? undefined : Number(process.env.BENCH_INFLIGHT);
+const files = await makeClusterFiles({
+  n: VALIDATORS,
+  consensus: { viewChangeTimeoutMs: 5_000, ...(INFLIGHT === undefined ? {} : { inFlightMax: INFLIGHT }) },
+});
 const procs: Proc[] = [];
 try {
   for (const v of files.config.validators) procs.push(await startValidatorProcess(files, v.name));

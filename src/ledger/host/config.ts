@@ -51,7 +51,9 @@ export type LedgerConfig = z.infer<typeof LedgerConfigSchema>;
 export const HOST_CONSENSUS_DEFAULTS = {
   checkpointInterval: REPLICA_CONFIG_DEFAULTS.checkpointInterval,
   windowSize: REPLICA_CONFIG_DEFAULTS.windowSize,
-  inFlightMax: REPLICA_CONFIG_DEFAULTS.inFlightMax,
+  // Four batches in flight, not eight: under load requests then gather into larger blocks (fewer votes, header
+  // signatures and fsyncs per transaction); measured 765 tx/s with p99 0.8 s against 2.8–7 s with eight.
+  inFlightMax: 4,
   batchSizeMax: 512,
   fetchBlocksMax: 16,
 } as const;
