@@ -80,7 +80,3 @@ test('a million-row check groups every row into its class (speed is measured by 
   assert.equal(r.k, Math.floor(1_000_000 / 126));
   assert.deepEqual(r.belowK, { classes: 0, records: 0 });
 });
-  const ms = performance.now() - t0;
-  assert.equal(r.classes, 126);
-  assert.ok(ms < 2_000, `${ms.toFixed(0)} ms`);
-});
