@@ -376,6 +376,19 @@ export const ERROR_REGISTRY = {
     title:
       'A design-matrix request names a column the analysis rows lack, a non-numeric value, or a categorical level not declared',
   },
+  MER_ADS_INVALID_OPTION: {
+    status: 400,
+    title: 'An analysis-layer option is not allowed (lake directory, database file, threads)',
+  },
+  MER_ADS_REFRESH_FAILED: {
+    status: 500,
+    title: 'The analysis layer could not be rebuilt from DWD; nothing was answered from stale data, try again',
+  },
+  MER_ADS_CLOSED: { status: 503, title: 'The analysis layer is closed (the node is shutting down)' },
+  MER_DISCLOSURE_COHORT_TOO_SMALL: {
+    status: 422,
+    title: "A hospital's analysis rows are fewer than the minimum cell size; it releases nothing for this analysis",
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

@@ -9,7 +9,10 @@ import { readFileSync } from 'node:fs';
 import { identityPaths, type TlsMaterial } from '../ca/index.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import { countRunner } from '../federation/analyses/count.ts';
+import { coxRunner } from '../federation/analyses/cox.ts';
+import { descriptiveRunner } from '../federation/analyses/descriptive.ts';
 import { glmRunner } from '../federation/analyses/glm.ts';
+import { kmRunner } from '../federation/analyses/km.ts';
 import { ledgerMemberKeys, ledgerTaskAuthority } from '../federation/ledger-authority.ts';
 import { federationTaskHandlers } from '../federation/node.ts';
 import { LedgerClient, readLedgerConfig } from '../ledger/host/index.ts';
@@ -43,6 +46,9 @@ export function nodeFederation(opts: {
     runners: {
       count: countRunner({ lake: opts.lake, minCell }),
       glm: glmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
+      km: kmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
+      cox: coxRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
+      descriptive: descriptiveRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
     },
   });
   return { handlers, close: () => client.close() };

@@ -7,7 +7,11 @@
  *  - a federated logistic GLM equals the pooled fit of the same rows within 1e-8 (coefficients and SEs);
  *  - an analysis kind outside the approved request is refused by the ledger (nodes refusing a task the ledger
  *    never authorized is covered in test/federation/protocol.test.ts);
- *  - with one node stopped, the count is partial and names it, and the exact GLM refuses to answer.
+ *  - with one node stopped, the count is partial and names it, and the exact GLM refuses to answer;
+ *  - Kaplan–Meier (time to a diabetic complication, by sex) equals the pooled curves of the Parquet rows on the
+ *    intervals the hub releases, and Cox (stratified, and unstratified on the grid) equals the pooled fit within
+ *    1e-8; the lung-cancer survival effect (a handful of C34 patients per demo hospital) is refused by the
+ *    hospitals whose Parquet rows fall under the minimum cell, with no count in the message.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -17,12 +21,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { fitGlmPooled, type GlmData } from '../../src/analytics/index.ts';
+import {
+  fitCoxPooled,
+  fitGlmPooled,
+  type GlmData,
+  kaplanMeier,
+  kmNodeCounts,
+  logRankTest,
+} from '../../src/analytics/index.ts';
 import { identityPaths, loadTlsMaterial } from '../../src/ca/index.ts';
 import { homeLayout } from '../../src/cli/home.ts';
 import { DEMO_HOSPITALS, DEMO_PASSWORD } from '../../src/demo/consortium.ts';
 import { compileCohort, compileCohortCount, parseCohort } from '../../src/federation/cohort/index.ts';
 import { compileDataset, designMatrix, parseVariables } from '../../src/federation/dataset/index.ts';
+import { PARAMETER_SHARE_MAX_DEFAULT } from '../../src/federation/disclosure/index.ts';
 import { contractHash, epsilonToMicros, signContractTx } from '../../src/ledger/contracts/index.ts';
 import { LedgerClient, readLedgerConfig } from '../../src/ledger/host/index.ts';
 import { DWD_TABLES } from '../../src/model/dwd.ts';
@@ -346,6 +358,227 @@ test('a count under the minimum cell never leaves a hospital; an invalid cohort 
   assert.equal(bad.status, 400, JSON.stringify(bad.body));
   assert.equal((bad.body.error as { code: string }).code, 'MER_COHORT_INVALID');
   assert.match((bad.body.error as { message: string }).message, /criteria\[0\]\.codes\[0\]/);
+});
+
+/** Time to the first diabetic complication (E11.2/E11.3/E11.4) after the first E11 diagnosis, censored at the last visit. */
+const SURVIVAL_VARIABLES = [
+  {
+    name: 'dm',
+    kind: 'survival',
+    event: { kind: 'condition', codes: ['E11.2', 'E11.3', 'E11.4'], descendants: true },
+    censor: 'last_visit',
+  },
+  { name: 'sex', kind: 'sex' },
+  VARIABLES[0],
+  { name: 'age', kind: 'age' },
+];
+/** The generator's lung-cancer survival effect: C34 patients, death or last visit, ever-smoker and age. */
+const LUNG_COHORT = { index: { event: { kind: 'diagnosis', codes: ['C34'], descendants: true } }, criteria: [] };
+const LUNG_VARIABLES = [
+  { name: 'os', kind: 'survival', event: { kind: 'death' }, censor: 'last_visit' },
+  { name: 'smoker', kind: 'observation', code: '72166-2', value: 'indicator', text: ['449868002', '8517006'] },
+  { name: 'age', kind: 'age' },
+];
+const SURVIVAL_GRID = { unitDays: 30, maxDays: 3600 };
+
+/** Each hospital's analysis rows of a cohort, read straight from its Parquet files (numbers as numbers). */
+async function parquetRows(cohortDef: unknown, variables: unknown): Promise<Map<string, Record<string, unknown>[]>> {
+  const byHospital = new Map<string, Record<string, unknown>[]>();
+  for (const h of HOSPITALS) {
+    const duck = await nodeDuck(h);
+    const cohort = compileCohort(parseCohort(cohortDef), { present: duck.present });
+    const q = compileDataset(cohort, parseVariables(variables), { present: duck.present });
+    const rows = await duck.query(q.sql, q.params);
+    duck.close();
+    byHospital.set(
+      h,
+      rows.map((r) =>
+        Object.fromEntries(
+          Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v]),
+        ),
+      ),
+    );
+  }
+  return byHospital;
+}
+
+/** A survival time on the grid: up to the next grid time, censored at maxDays beyond it. */
+function onGrid(time: number, event: number): { time: number; event: number } {
+  const up = Math.ceil(time / SURVIVAL_GRID.unitDays) * SURVIVAL_GRID.unitDays;
+  return up > SURVIVAL_GRID.maxDays ? { time: SURVIVAL_GRID.maxDays, event: 0 } : { time: up, event };
+}
+
+/** The hospitals the minimum cell of 5 makes refuse a lung-cancer analysis, from their complete cases. */
+async function lungRefusers(check: (rows: Record<string, unknown>[]) => boolean): Promise<string[]> {
+  const rows = await parquetRows(LUNG_COHORT, LUNG_VARIABLES);
+  return HOSPITALS.filter((h) =>
+    check((rows.get(h) ?? []).filter((r) => r.os_time_days !== null && r.smoker !== null && r.age !== null)),
+  );
+}
+
+test('federated Kaplan–Meier on the demo equals the pooled curves on the released intervals; lung cancer is too rare to release', {
+  timeout: 240_000,
+}, async (t) => {
+  const { requestId, projectId } = await approvedRequest(['km', 'cox']);
+  const parameters = { time: 'dm', group: 'sex', grid: SURVIVAL_GRID };
+  const body = {
+    requestId,
+    projectId,
+    cohort: COHORT,
+    variables: SURVIVAL_VARIABLES,
+    parameters,
+    hospitals: HOSPITALS,
+  };
+  const res = await post('/api/federation/km', body);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const pooled = { time: [] as number[], status: [] as number[], group: [] as string[] };
+  for (const rows of (await parquetRows(COHORT, SURVIVAL_VARIABLES)).values()) {
+    for (const r of rows) {
+      if (r.dm_time_days === null || r.dm_event === null || (r.sex !== 'F' && r.sex !== 'M')) continue;
+      const g = onGrid(Number(r.dm_time_days), Number(r.dm_event));
+      pooled.time.push(g.time);
+      pooled.status.push(g.event);
+      pooled.group.push(r.sex as string);
+    }
+  }
+  type Row = { time: number; atRisk: number; events: number; censored: number; survival: number };
+  const curves = res.body.curves as { group: string; status: string; n: number; rows: Row[] }[];
+  let rowsSeen = 0;
+  for (const group of ['F', 'M']) {
+    const curve = curves.find((c) => c.group === group);
+    assert.equal(curve?.status, 'released', JSON.stringify(curve));
+    const ends = curve.rows.map((r) => r.time);
+    const time: number[] = [];
+    const status: number[] = [];
+    pooled.time.forEach((t, i) => {
+      if (pooled.group[i] !== group) return;
+      const end = ends.find((e) => e >= t);
+      time.push(end ?? SURVIVAL_GRID.maxDays);
+      status.push(end === undefined ? 0 : (pooled.status[i] as number));
+    });
+    assert.equal(curve.n, time.length, `${group}: n`);
+    const ref = kaplanMeier(kmNodeCounts({ time, status })).curves[0];
+    curve.rows.forEach((r, i) => {
+      const w = ref?.rows[i];
+      assert.ok(w && w.time === r.time && w.atRisk === r.atRisk && w.events === r.events, `${group} row ${i}`);
+      assert.ok(Math.abs(r.survival - w.survival) <= 1e-8, `${group} S(${r.time}): ${r.survival} vs ${w.survival}`);
+      for (const v of [r.atRisk, r.events, r.censored]) assert.ok(v === 0 || v >= 5, `${group} at ${r.time}: ${v}`);
+    });
+    rowsSeen += curve.rows.length;
+  }
+  assert.ok(rowsSeen > 0, 'some part of the curves is released');
+  t.diagnostic(
+    `${pooled.time.length} pooled rows; ${rowsSeen} released curve rows; log-rank ${JSON.stringify(res.body.logRank)}`,
+  );
+  const logRank = logRankTest(kmNodeCounts(pooled));
+  const fedLogRank = res.body.logRank as { chiSquare: number };
+  assert.ok(
+    Math.abs(fedLogRank.chiSquare - logRank.chiSquare) <= 1e-8,
+    `log-rank ${fedLogRank.chiSquare} vs ${logRank.chiSquare}`,
+  );
+
+  // Lung cancer: a few patients per demo hospital. A hospital under the minimum cell refuses and names no count.
+  const refusers = await lungRefusers((rows) => rows.length < 5);
+  const lung = await post('/api/federation/km', {
+    ...body,
+    cohort: LUNG_COHORT,
+    variables: LUNG_VARIABLES,
+    parameters: { time: 'os', grid: SURVIVAL_GRID },
+  });
+  assert.ok(
+    refusers.length > 0,
+    'the demo has a hospital with fewer than 5 lung-cancer patients (else this proves little)',
+  );
+  assert.equal(lung.status, 503, JSON.stringify(lung.body));
+  const message = (lung.body.error as { code: string; message: string }).message;
+  assert.equal((lung.body.error as { code: string }).code, 'MER_FED_PARTIAL');
+  for (const h of refusers)
+    assert.match(
+      message,
+      new RegExp(
+        `${h} \\(MER_DISCLOSURE_COHORT_TOO_SMALL: [^)]*${h} refuses: the survival analysis \\(complete cases\\) has fewer rows than the minimum cell of 5\\)`,
+      ),
+    );
+});
+
+test('federated Cox on the demo equals the pooled fit within 1e-8, stratified and on the grid; lung cancer is refused at the node', {
+  timeout: 300_000,
+}, async (t) => {
+  const { requestId, projectId } = await approvedRequest(['km', 'cox']);
+  const covariates = ['hba1c', 'age'];
+  const body = { requestId, projectId, cohort: COHORT, variables: SURVIVAL_VARIABLES, hospitals: HOSPITALS };
+  const data = {
+    time: [] as number[],
+    status: [] as number[],
+    X: [] as number[][],
+    strata: [] as string[],
+    binned: [] as number[],
+    binnedStatus: [] as number[],
+  };
+  for (const [h, rows] of await parquetRows(COHORT, SURVIVAL_VARIABLES)) {
+    const d = designMatrix(rows, { outcome: 'dm_time_days', event: 'dm_event', covariates, intercept: false });
+    d.y.forEach((t, i) => {
+      const e = d.event?.[i] as number;
+      const g = onGrid(t, e);
+      data.time.push(t);
+      data.status.push(e);
+      data.X.push(d.X[i] as number[]);
+      data.strata.push(h);
+      data.binned.push(g.time);
+      data.binnedStatus.push(g.event);
+    });
+  }
+  for (const [parameters, ref] of [
+    [
+      { time: 'dm', covariates, stratified: true, ties: 'efron' },
+      fitCoxPooled(
+        { time: data.time, status: data.status, X: data.X, strata: data.strata },
+        { ties: 'efron', names: covariates },
+      ),
+    ],
+    [
+      { time: 'dm', covariates, stratified: false, ties: 'breslow', grid: SURVIVAL_GRID },
+      fitCoxPooled({ time: data.binned, status: data.binnedStatus, X: data.X }, { ties: 'breslow', names: covariates }),
+    ],
+  ] as const) {
+    const res = await post('/api/federation/cox', { ...body, parameters });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    t.diagnostic(
+      `cox ${JSON.stringify(parameters)}: ${JSON.stringify(res.body.result && (res.body.result as { coefficients: unknown }).coefficients)}`,
+    );
+    const result = res.body.result as {
+      n: number;
+      events: number;
+      coefficients: { name: string; estimate: number; standardError: number }[];
+    };
+    assert.equal(result.n, ref.n);
+    assert.equal(result.events, ref.events);
+    result.coefficients.forEach((c, j) => {
+      const r = ref.coefficients[j];
+      assert.ok(r && Math.abs(c.estimate - r.estimate) <= 1e-8, `${c.name}: ${c.estimate} vs pooled ${r?.estimate}`);
+      assert.ok(r && Math.abs(c.standardError - r.standardError) <= 1e-8, `${c.name} SE`);
+    });
+  }
+
+  // Lung cancer on smoking and age: some hospital has its rows or a category (smokers, never-smokers, deaths,
+  // survivors) under the minimum cell, or too few deaths for two parameters, and refuses before computing anything.
+  const refusers = await lungRefusers((rows) => {
+    const smokers = rows.filter((r) => Number(r.smoker) === 1).length;
+    const deaths = rows.filter((r) => Number(r.os_event) === 1).length;
+    const rare = Math.min(rows.length, smokers, rows.length - smokers, deaths, rows.length - deaths) < 5;
+    return rare || 2 > PARAMETER_SHARE_MAX_DEFAULT * deaths;
+  });
+  assert.ok(refusers.length > 0, 'lung cancer is rare in the demo (else this proves little)');
+  const lung = await post('/api/federation/cox', {
+    ...body,
+    cohort: LUNG_COHORT,
+    variables: LUNG_VARIABLES,
+    parameters: { time: 'os', covariates: ['smoker', 'age'], stratified: true, ties: 'efron' },
+  });
+  assert.equal(lung.status, 503, JSON.stringify(lung.body));
+  const message = (lung.body.error as { message: string }).message;
+  for (const h of refusers)
+    assert.match(message, new RegExp(`${h} \\(MER_DISCLOSURE_(COHORT_TOO_SMALL|GLM_REFUSED): [^)]*${h} refuses`));
 });
 
 // Keep last: it stops a hospital node for good.

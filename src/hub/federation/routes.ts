@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { FederatedTask } from '../../federation/protocol.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { audited } from '../audit/audited.ts';
 import type { Role } from '../auth/roles.ts';
@@ -76,6 +77,123 @@ export const GlmAnswerSchema = z.object({
   result: z.object({ coefficients: z.array(CoefficientSchema) }).passthrough(),
 });
 
+const StampSchema = {
+  taskId: z.string(),
+  taskHash: z.string(),
+  authorizedAt: z.strictObject({ txHash: z.string(), height: z.number() }),
+  rounds: z.number(),
+};
+
+/** Body of a federated Kaplan–Meier, Cox or descriptive analysis (the GLM's shape: request, cohort, variables, parameters). */
+export const AnalysisBodySchema = GlmBodySchema;
+
+const SuppressedSchema = z.strictObject({ suppressed: z.literal(true) });
+
+/** The answer of a federated Kaplan–Meier: curves released per the hub's coarsening rule, the log-rank test. */
+export const KmAnswerSchema = z.object({
+  ...StampSchema,
+  grid: z.object({ unitDays: z.number(), maxDays: z.number() }),
+  minCell: z.number(),
+  confidenceLevel: z.number(),
+  curves: z.array(
+    z.union([
+      z.object({
+        group: z.string(),
+        status: z.literal('released'),
+        n: z.number(),
+        rows: z.array(
+          z.object({
+            time: z.number(),
+            atRisk: z.number(),
+            events: z.number(),
+            censored: z.number(),
+            survival: z.number(),
+            standardError: z.number().nullable(),
+            lower: z.number().nullable(),
+            upper: z.number().nullable(),
+          }),
+        ),
+        tail: z
+          .object({
+            after: z.number(),
+            until: z.number(),
+            atRisk: z.number(),
+            events: SuppressedSchema,
+            censored: SuppressedSchema,
+          })
+          .nullable(),
+        median: z.object({ time: z.number().nullable(), lower: z.number().nullable(), upper: z.number().nullable() }),
+      }),
+      z.object({ group: z.string(), status: z.literal('withheld'), n: SuppressedSchema }),
+    ]),
+  ),
+  logRank: z.object({ chiSquare: z.number(), df: z.number(), pValue: z.number() }).nullable(),
+  withheld: z.array(z.string()),
+});
+
+/** The answer of a federated Cox model: the fit (equal to the pooled fit), stratified or not. */
+export const CoxAnswerSchema = z.object({
+  ...StampSchema,
+  stratified: z.boolean(),
+  result: z
+    .object({
+      ties: z.enum(['breslow', 'efron']),
+      coefficients: z.array(
+        z.object({
+          name: z.string(),
+          estimate: z.number(),
+          standardError: z.number(),
+          z: z.number(),
+          pValue: z.number(),
+          hazardRatio: z.number(),
+          lower: z.number(),
+          upper: z.number(),
+        }),
+      ),
+      n: z.number(),
+      events: z.number(),
+    })
+    .passthrough(),
+});
+
+/** The answer of federated descriptive statistics: counts under the minimum cell, moments, histogram quantiles. */
+export const DescriptiveAnswerSchema = z.object({
+  ...StampSchema,
+  minCell: z.number(),
+  rows: ReleasedCountSchema,
+  numeric: z.array(
+    z.object({
+      column: z.string(),
+      n: ReleasedCountSchema,
+      missing: ReleasedCountSchema,
+      mean: z.number().nullable(),
+      sd: z.number().nullable(),
+      histogram: z.object({
+        edges: z.array(z.number()),
+        below: ReleasedCountSchema,
+        counts: z.array(ReleasedCountSchema),
+        above: ReleasedCountSchema,
+      }),
+      quantiles: z.array(
+        z.object({
+          q: z.number(),
+          lower: z.number().nullable(),
+          upper: z.number().nullable(),
+          value: z.number().nullable(),
+        }),
+      ),
+    }),
+  ),
+  categorical: z.array(
+    z.object({
+      column: z.string(),
+      levels: z.array(z.object({ level: z.string(), count: ReleasedCountSchema })),
+      other: ReleasedCountSchema,
+      missing: ReleasedCountSchema,
+    }),
+  ),
+});
+
 const security = [{ bearer: [] }];
 
 /** Registers the federation routes on the hub's user app. */
@@ -134,5 +252,48 @@ export function registerFederationRoutes(
         return { answer, detail: { ...detail, taskHash: answer.taskHash, rounds: answer.rounds, n: answer.n } };
       });
     },
+  );
+
+  const exact = <K extends 'km' | 'cox' | 'descriptive'>(
+    kind: K,
+    summary: string,
+    response: z.ZodType,
+    run: (task: FederatedTask) => Promise<{ taskHash: string; rounds: number }>,
+  ) => {
+    app.post(
+      `/api/federation/${kind}`,
+      {
+        config: { roles: FEDERATION_ROLES },
+        schema: { tags: ['federation'], summary, security, body: AnalysisBodySchema, response: { 200: response } },
+      },
+      async (request) => {
+        const user = signedIn(request);
+        const body = request.body as z.infer<typeof AnalysisBodySchema>;
+        const task = deps.federation.task({ ...body, kind }, { id: user.username, role: user.role });
+        const detail = { taskId: task.taskId, requestId: task.requestId, hospitals: task.hospitals };
+        return audited(deps.audit, user, { action: `federation.${kind}`, target: task.requestId, detail }, async () => {
+          const answer = await run(task);
+          return { answer, detail: { ...detail, taskHash: answer.taskHash, rounds: answer.rounds } };
+        });
+      },
+    );
+  };
+  exact(
+    'km',
+    'Kaplan–Meier curves across the hospitals of a data-use request on an agreed time grid: masked counts, pooled curves released only over intervals whose counts reach the minimum cell, log-rank test',
+    KmAnswerSchema,
+    (task) => deps.federation.km(task),
+  );
+  exact(
+    'cox',
+    'Fit a Cox model (stratified by hospital, or unstratified on an agreed grid) across the hospitals of a data-use request: every round is a masked sum, the coefficients equal the pooled fit',
+    CoxAnswerSchema,
+    (task) => deps.federation.cox(task),
+  );
+  exact(
+    'descriptive',
+    'Descriptive statistics across the hospitals of a data-use request: masked sums; counts under the minimum cell with secondary suppression, mean and SD, histogram quantiles; never a minimum or maximum',
+    DescriptiveAnswerSchema,
+    (task) => deps.federation.descriptive(task),
   );
 }

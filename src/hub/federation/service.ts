@@ -5,12 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CountResultSchema } from '../../federation/analyses/count.ts';
+import { coxPlan } from '../../federation/analyses/cox.ts';
+import { descriptivePlan } from '../../federation/analyses/descriptive.ts';
+import { kmPlan } from '../../federation/analyses/km.ts';
 import { parseCohort } from '../../federation/cohort/index.ts';
 import { parseVariables } from '../../federation/dataset/index.ts';
 import type { ReleasedCount } from '../../federation/disclosure/cell-suppression.ts';
 import { type FederatedTask, parseFederatedTask, taskHashOf } from '../../federation/protocol.ts';
 import type { TaskAuthorizer } from './authorize.ts';
+import { type FederatedCox, runFederatedCox } from './cox.ts';
+import { type FederatedDescriptive, runFederatedDescriptive } from './descriptive.ts';
 import { type FederatedGlm, runFederatedGlm } from './glm.ts';
+import { type FederatedKm, runFederatedKm } from './km.ts';
 import { type RoundDeps, runRound } from './rounds.ts';
 
 /** Longest a hospital may take to answer one round. */
@@ -45,6 +51,13 @@ export interface CountAnswer {
   readonly partial: boolean;
   readonly minCell: number | null;
   readonly unknownCodes: readonly string[];
+}
+
+/** Which task an exact analysis answered and where the ledger authorized it. */
+export interface TaskStamp {
+  readonly taskId: string;
+  readonly taskHash: string;
+  readonly authorizedAt: { readonly txHash: string; readonly height: number };
 }
 
 /** Runs federated analyses for the hub's routes. */
@@ -126,5 +139,32 @@ export class FederationService {
     const authorizedAt = await this.#deps.authorize(task);
     const fit = await runFederatedGlm(this.#deps, task);
     return { ...fit, taskId: task.taskId, taskHash: taskHashOf(task), authorizedAt };
+  }
+
+  /** Authorizes and runs Kaplan–Meier curves (every hospital must answer); parameters are checked before the ledger. */
+  async km(task: FederatedTask): Promise<FederatedKm & TaskStamp> {
+    kmPlan(task);
+    return this.#exact(task, runFederatedKm);
+  }
+
+  /** Authorizes and runs an exact federated Cox model (every hospital must answer every round). */
+  async cox(task: FederatedTask): Promise<FederatedCox & TaskStamp> {
+    coxPlan(task);
+    return this.#exact(task, runFederatedCox);
+  }
+
+  /** Authorizes and runs descriptive statistics (every hospital must answer). */
+  async descriptive(task: FederatedTask): Promise<FederatedDescriptive & TaskStamp> {
+    descriptivePlan(task);
+    return this.#exact(task, runFederatedDescriptive);
+  }
+
+  async #exact<T>(
+    task: FederatedTask,
+    run: (deps: RoundDeps, task: FederatedTask) => Promise<T>,
+  ): Promise<T & TaskStamp> {
+    const authorizedAt = await this.#deps.authorize(task);
+    const answer = await run(this.#deps, task);
+    return { ...answer, taskId: task.taskId, taskHash: taskHashOf(task), authorizedAt };
   }
 }
