@@ -11,7 +11,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { GLM_FAMILIES, type GlmDesign, type GlmPackedData, glmNodeStep, packGlmData } from '../../analytics/index.ts';
-import { MeridianError } from '../../errors/registry.ts';
+import { isMeridianError, MeridianError } from '../../errors/registry.ts';
 import type { PublicKeyInput } from '../../ledger/signing.ts';
 import type { Lake } from '../../store/index.ts';
 import { compileCohort, parseCohort } from '../cohort/index.ts';
@@ -179,7 +179,7 @@ async function verifiedPeers(
 }
 
 async function buildDesign(
-  deps: { lake: Pick<Lake, 'query' | 'tables'>; minCell: number },
+  deps: { lake: Pick<Lake, 'query' | 'tables'>; minCell: number; node: string },
   task: FederatedTask,
   params: GlmParameters,
 ): Promise<{ packed: GlmPackedData; p: number; names: string[] }> {
@@ -194,17 +194,32 @@ async function buildDesign(
     ...(params.categorical ? { categorical: params.categorical } : {}),
   });
   const p = design.names.length + 1;
-  checkGlmDisclosure(
-    {
-      rows: design.y.length,
-      parameters: p,
-      variables: [
-        { name: params.outcome, values: design.y },
-        ...design.names.map((name, k) => ({ name, values: design.X.map((row) => row[k] as number) })),
-      ],
-    },
-    { minCell: deps.minCell },
-  );
+  try {
+    checkGlmDisclosure(
+      {
+        rows: design.y.length,
+        parameters: p,
+        variables: [
+          { name: params.outcome, values: design.y },
+          ...design.names.map((name, k) => ({ name, values: design.X.map((row) => row[k] as number) })),
+        ],
+      },
+      { minCell: deps.minCell },
+    );
+  } catch (e) {
+    // The guard's messages carry the node's row count or the rare category's count: neither leaves the node.
+    if (!isMeridianError(e, 'MER_DISCLOSURE_GLM_REFUSED')) throw e;
+    const variable = e.details?.variable;
+    throw new MeridianError(
+      'MER_DISCLOSURE_GLM_REFUSED',
+      typeof variable === 'string'
+        ? `${deps.node} refuses: binary variable ${variable} has a category under the minimum cell of ${deps.minCell}`
+        : `${deps.node} refuses: the model has too many parameters (${p}) for its rows (at most 0.33 × rows)`,
+      typeof variable === 'string'
+        ? { node: deps.node, variable, minCell: deps.minCell }
+        : { node: deps.node, parameters: p },
+    );
+  }
   const packed = packGlmData({ X: design.X, y: design.y, names: design.names }, { family: params.family });
   return { packed, p, names: design.names };
 }
