@@ -14,6 +14,7 @@ import {
   type FederatedTask,
   type FederationRun,
   FederationRunSchema,
+  resultHashOf,
   type SignedNodeAnswer,
   signNodeAnswer,
   taskHashOf,
@@ -58,6 +59,9 @@ export interface RunContext {
 /** Computes one round of one analysis kind on the node's data, disclosure control included. */
 export type AnalysisRunner = (ctx: RunContext) => Promise<unknown>;
 
+/** Files this hospital's execution receipt for a task on the ledger (`task.receipt`), naming its result hash. */
+export type ReceiptFiler = (task: FederatedTask, resultHash: string) => Promise<{ txHash: string; height: number }>;
+
 /** Everything the node side needs. */
 export interface FederationNodeDeps {
   /** This hospital's name (its CA identity and ledger institution). */
@@ -66,6 +70,22 @@ export interface FederationNodeDeps {
   readonly authority: TaskAuthority;
   readonly policy: NodePolicy;
   readonly runners: Partial<Record<AnalysisKind, AnalysisRunner>>;
+  /** Where receipts go; without it the closing round is refused. */
+  readonly receipts?: ReceiptFiler;
+}
+
+/** The round in which the hub closes a task: each hospital files its receipt over everything it answered. */
+export const CLOSE_ROUND = 10_000;
+
+/** Tasks whose answer hashes a node remembers until their closing round (oldest dropped first). */
+const TASKS_REMEMBERED_MAX = 256;
+
+/** Result hashes of what each node answered, per task, until the task is closed. */
+const answered = new WeakMap<FederationNodeDeps, Map<string, string[]>>();
+
+/** The result hash a hospital's receipt names: the task and the hashes of all its answers, in order. */
+export function receiptResultHash(task: FederatedTask, answerHashes: readonly string[]): string {
+  return resultHashOf({ taskHash: taskHashOf(task), answers: [...answerHashes] });
 }
 
 /** Checks a task against its ledger authorization and this node's policy; throws the refusal. */
@@ -106,6 +126,29 @@ export async function runFederatedRound(deps: FederationNodeDeps, payload: unkno
   }
   const run: FederationRun = parsed.data;
   await admitTask(deps, run.task);
+  let tasks = answered.get(deps);
+  if (!tasks) {
+    tasks = new Map();
+    answered.set(deps, tasks);
+  }
+  if (run.round === CLOSE_ROUND) {
+    if (!deps.receipts) {
+      throw new MeridianError('MER_FED_LEDGER_UNAVAILABLE', `${deps.node} has no ledger to file receipts on`);
+    }
+    const hashes = tasks.get(run.task.taskId) ?? [];
+    if (hashes.length === 0) {
+      throw new MeridianError(
+        'MER_FED_INVALID_TASK',
+        `${deps.node} answered nothing for task ${run.task.taskId} (or restarted since); there is nothing to file a receipt for`,
+        { taskId: run.task.taskId },
+      );
+    }
+    const resultHash = receiptResultHash(run.task, hashes);
+    const receipt = await deps.receipts(run.task, resultHash);
+    tasks.delete(run.task.taskId);
+    const result = { resultHash, answers: hashes.length, receipt };
+    return signNodeAnswer({ task: run.task, node: deps.node, round: run.round, result, privateKey: deps.signingKey });
+  }
   const runner = deps.runners[run.task.kind];
   if (!runner) {
     throw new MeridianError('MER_FED_INVALID_TASK', `${deps.node} cannot run ${run.task.kind} analyses`, {
@@ -113,7 +156,20 @@ export async function runFederatedRound(deps: FederationNodeDeps, payload: unkno
     });
   }
   const result = await runner({ task: run.task, round: run.round, input: run.input });
-  return signNodeAnswer({ task: run.task, node: deps.node, round: run.round, result, privateKey: deps.signingKey });
+  const signed = signNodeAnswer({
+    task: run.task,
+    node: deps.node,
+    round: run.round,
+    result,
+    privateKey: deps.signingKey,
+  });
+  const hashes = tasks.get(run.task.taskId) ?? [];
+  if (hashes.length === 0) {
+    if (tasks.size >= TASKS_REMEMBERED_MAX) tasks.delete(tasks.keys().next().value as string);
+    tasks.set(run.task.taskId, hashes);
+  }
+  hashes.push(signed.answer.resultHash);
+  return signed;
 }
 
 /** The node's task handlers for the hub channel: `federation.run`. */

@@ -8,13 +8,20 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { identityPaths, type TlsMaterial } from '../ca/index.ts';
 import type { NodeConfig } from '../config/schema.ts';
+import { MeridianError } from '../errors/registry.ts';
 import { countRunner } from '../federation/analyses/count.ts';
 import { coxRunner } from '../federation/analyses/cox.ts';
 import { descriptiveRunner } from '../federation/analyses/descriptive.ts';
 import { glmRunner } from '../federation/analyses/glm.ts';
 import { kmRunner } from '../federation/analyses/km.ts';
-import { ledgerMemberKeys, ledgerTaskAuthority } from '../federation/ledger-authority.ts';
-import { federationTaskHandlers } from '../federation/node.ts';
+import {
+  commitContractTx,
+  LedgerRefusal,
+  ledgerMemberKeys,
+  ledgerTaskAuthority,
+} from '../federation/ledger-authority.ts';
+import { federationTaskHandlers, type ReceiptFiler } from '../federation/node.ts';
+import { signContractTx } from '../ledger/contracts/index.ts';
 import { LedgerClient, readLedgerConfig } from '../ledger/host/index.ts';
 import type { Lake } from '../store/index.ts';
 import type { TaskHandler } from './hub-channel.ts';
@@ -36,13 +43,38 @@ export function nodeFederation(opts: {
   const signingKey = createPrivateKey(
     readFileSync(identityPaths(config.pki.caDir, config.pki.identity).signingKey, 'utf8'),
   );
-  const keys = ledgerMemberKeys(client, [prefer, ...validators.filter((v) => v !== prefer)]);
+  const order = [prefer, ...validators.filter((v) => v !== prefer)];
+  const keys = ledgerMemberKeys(client, order);
+  const receipts: ReceiptFiler = async (task, resultHash) => {
+    const tx = signContractTx({
+      chainId: ledgerConfig.chainId,
+      kind: 'task.receipt',
+      institution: config.node.name,
+      payload: { taskId: task.taskId, resultHash, status: 'succeeded' },
+      timeMs: Date.now(),
+      privateKey: signingKey,
+    });
+    try {
+      return await commitContractTx(client, order, tx, `the receipt of task ${task.taskId}`);
+    } catch (e) {
+      if (!(e instanceof LedgerRefusal)) throw e;
+      throw new MeridianError(
+        'MER_FED_NOT_AUTHORIZED',
+        `the ledger refused the receipt of ${task.taskId}: ${e.message}`,
+        {
+          taskId: task.taskId,
+          ledgerCode: e.ledgerCode,
+        },
+      );
+    }
+  };
   const { minCell, autoApprove } = config.node.federation;
   const handlers = federationTaskHandlers({
     node: config.node.name,
     signingKey,
     authority: ledgerTaskAuthority({ client, prefer, order: validators }),
     policy: { autoApprove: new Set(autoApprove) },
+    receipts,
     runners: {
       count: countRunner({ lake: opts.lake, minCell }),
       glm: glmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),

@@ -218,6 +218,19 @@ test('a federated count under an approved request equals each hospital’s own c
     assert.deepEqual(line?.count, n >= 5 ? n : { suppressed: true }, `${h}: ${JSON.stringify(line)}`);
   }
   assert.equal(res.body.partial, false);
+  // The task's trail on the ledger: authorized, a receipt from every hospital, the released result's hash.
+  const trail = res.body.ledger as {
+    receipts: Record<string, { txHash: string }>;
+    release: { txHash: string; resultHash: string } | null;
+  };
+  assert.deepEqual(Object.keys(trail.receipts).sort(), [...HOSPITALS].sort());
+  assert.ok(trail.release, JSON.stringify(res.body.ledger));
+  const onChain = (await client.get(HOSPITALS[1] as string, `/v1/query/tasks/${res.body.taskId as string}`)).body as {
+    value: { status: string; receipts: Record<string, { status: string }>; release?: { resultHash: string } };
+  };
+  assert.equal(onChain.value.status, 'released');
+  assert.deepEqual(Object.keys(onChain.value.receipts).sort(), [...HOSPITALS].sort());
+  assert.equal(onChain.value.release?.resultHash, trail.release.resultHash);
 });
 
 test('a federated logistic GLM equals the pooled fit within 1e-8; out-of-scope and unauthorized tasks are refused', {
@@ -608,6 +621,10 @@ test('with one hospital stopped, a count is partial and names it; the exact GLM 
   assert.equal(count.status, 200, JSON.stringify(count.body));
   assert.equal(count.body.partial, true);
   assert.deepEqual(count.body.missing, [stopped]);
+  const trail = count.body.ledger as { receipts: Record<string, unknown>; release: unknown; unreleased: string };
+  assert.equal(trail.release, null);
+  assert.deepEqual(Object.keys(trail.receipts).sort(), HOSPITALS.filter((h) => h !== stopped).sort());
+  assert.match(trail.unreleased, new RegExp(stopped));
   const glm = await post('/api/federation/glm', {
     requestId,
     projectId,

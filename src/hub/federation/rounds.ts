@@ -60,11 +60,18 @@ export function channelCaller(deps: { tracker: NodeTracker; queues: TaskQueues }
 /** Runs `round` of `task` on every hospital of the task (input per node, or one for all). */
 export async function runRound(
   deps: RoundDeps,
-  opts: { task: FederatedTask; round: number; input?: (node: string) => unknown; timeoutMs: number },
+  opts: {
+    task: FederatedTask;
+    round: number;
+    input?: (node: string) => unknown;
+    timeoutMs: number;
+    /** Hospitals asked (default: every hospital of the task). */
+    nodes?: readonly string[];
+  },
 ): Promise<RoundOutcome> {
   const { task, round } = opts;
   const outcomes = await Promise.all(
-    task.hospitals.map(async (node): Promise<NodeOutcome> => {
+    (opts.nodes ?? task.hospitals).map(async (node): Promise<NodeOutcome> => {
       try {
         const key = await deps.nodeKey(node);
         if (key === undefined) {

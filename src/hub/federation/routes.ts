@@ -26,13 +26,23 @@ export const CountBodySchema = z.strictObject({
   hospitals: z.array(z.string().min(2).max(63)).min(1).max(64),
 });
 
+const LedgerTxSchema = z.strictObject({ txHash: z.string(), height: z.number() });
+
+/** A task's trail on the ledger: the hospitals' receipts and the release of the result (or why it is not released). */
+export const LedgerTrailSchema = z.strictObject({
+  receipts: z.record(z.string(), LedgerTxSchema),
+  release: z.strictObject({ txHash: z.string(), height: z.number(), resultHash: z.string() }).nullable(),
+  unreleased: z.string().nullable(),
+});
+
 const ReleasedCountSchema = z.union([z.number(), z.strictObject({ suppressed: z.literal(true) })]);
 
 /** The answer of a federated count. */
 export const CountAnswerSchema = z.strictObject({
   taskId: z.string(),
   taskHash: z.string(),
-  authorizedAt: z.strictObject({ txHash: z.string(), height: z.number() }),
+  authorizedAt: LedgerTxSchema,
+  ledger: LedgerTrailSchema,
   byHospital: z.array(
     z.union([
       z.strictObject({ hospital: z.string(), status: z.literal('answered'), count: ReleasedCountSchema }),
@@ -71,7 +81,8 @@ const CoefficientSchema = z.object({
 export const GlmAnswerSchema = z.object({
   taskId: z.string(),
   taskHash: z.string(),
-  authorizedAt: z.strictObject({ txHash: z.string(), height: z.number() }),
+  authorizedAt: LedgerTxSchema,
+  ledger: LedgerTrailSchema,
   rounds: z.number(),
   n: z.number(),
   result: z.object({ coefficients: z.array(CoefficientSchema) }).passthrough(),
@@ -80,7 +91,8 @@ export const GlmAnswerSchema = z.object({
 const StampSchema = {
   taskId: z.string(),
   taskHash: z.string(),
-  authorizedAt: z.strictObject({ txHash: z.string(), height: z.number() }),
+  authorizedAt: LedgerTxSchema,
+  ledger: LedgerTrailSchema,
   rounds: z.number(),
 };
 

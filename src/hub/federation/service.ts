@@ -11,8 +11,9 @@ import { kmPlan } from '../../federation/analyses/km.ts';
 import { parseCohort } from '../../federation/cohort/index.ts';
 import { parseVariables } from '../../federation/dataset/index.ts';
 import type { ReleasedCount } from '../../federation/disclosure/cell-suppression.ts';
-import { type FederatedTask, parseFederatedTask, taskHashOf } from '../../federation/protocol.ts';
-import type { TaskAuthorizer } from './authorize.ts';
+import { CLOSE_ROUND } from '../../federation/node.ts';
+import { type FederatedTask, parseFederatedTask, resultHashOf, taskHashOf } from '../../federation/protocol.ts';
+import type { ResultReleaser, TaskAuthorizer } from './authorize.ts';
 import { type FederatedCox, runFederatedCox } from './cox.ts';
 import { type FederatedDescriptive, runFederatedDescriptive } from './descriptive.ts';
 import { type FederatedGlm, runFederatedGlm } from './glm.ts';
@@ -42,7 +43,8 @@ export type HospitalCount =
 export interface CountAnswer {
   readonly taskId: string;
   readonly taskHash: string;
-  readonly authorizedAt: { readonly txHash: string; readonly height: number };
+  readonly authorizedAt: LedgerTx;
+  readonly ledger: LedgerTrail;
   readonly byHospital: readonly HospitalCount[];
   /** Sum of the released counts: a lower bound when a hospital's count was suppressed or missing. */
   readonly total: number;
@@ -53,18 +55,38 @@ export interface CountAnswer {
   readonly unknownCodes: readonly string[];
 }
 
+/** A committed ledger transaction. */
+export interface LedgerTx {
+  readonly txHash: string;
+  readonly height: number;
+}
+
+/** The task's trail on the ledger after it ran: each hospital's receipt and the hub's release of the result. */
+export interface LedgerTrail {
+  /** `task.receipt` of each hospital that answered, over the hashes of everything it returned. */
+  readonly receipts: Readonly<Record<string, LedgerTx>>;
+  /** `result.release` of what the researcher got, once every hospital of the task filed its receipt. */
+  readonly release: (LedgerTx & { readonly resultHash: string }) | null;
+  /** Why there is no release (a hospital without a receipt), when there is none. */
+  readonly unreleased: string | null;
+}
+
 /** Which task an exact analysis answered and where the ledger authorized it. */
 export interface TaskStamp {
   readonly taskId: string;
   readonly taskHash: string;
-  readonly authorizedAt: { readonly txHash: string; readonly height: number };
+  readonly authorizedAt: LedgerTx;
+  readonly ledger: LedgerTrail;
 }
+
+/** What the service needs: rounds, and the ledger's authorization and release. */
+export type FederationDeps = RoundDeps & { authorize: TaskAuthorizer; release: ResultReleaser; now?: () => Date };
 
 /** Runs federated analyses for the hub's routes. */
 export class FederationService {
-  readonly #deps: RoundDeps & { authorize: TaskAuthorizer; now?: () => Date };
+  readonly #deps: FederationDeps;
 
-  constructor(deps: RoundDeps & { authorize: TaskAuthorizer; now?: () => Date }) {
+  constructor(deps: FederationDeps) {
     this.#deps = deps;
   }
 
@@ -118,7 +140,7 @@ export class FederationService {
       minCell = Math.max(minCell ?? 0, r.minCell);
       for (const c of r.unknownCodes) unknown.add(c);
     }
-    return {
+    const answer = {
       taskId: task.taskId,
       taskHash: taskHashOf(task),
       authorizedAt,
@@ -130,15 +152,16 @@ export class FederationService {
       minCell,
       unknownCodes: [...unknown].sort(),
     };
+    const answeredNodes = task.hospitals.filter((h) => !missing.includes(h));
+    return { ...answer, ledger: await this.#close(task, answeredNodes, answer) };
   }
 
   /** Authorizes and runs an exact federated GLM (every hospital must answer every round). */
-  async glm(
-    task: FederatedTask,
-  ): Promise<FederatedGlm & { taskId: string; taskHash: string; authorizedAt: { txHash: string; height: number } }> {
+  async glm(task: FederatedTask): Promise<FederatedGlm & TaskStamp> {
     const authorizedAt = await this.#deps.authorize(task);
     const fit = await runFederatedGlm(this.#deps, task);
-    return { ...fit, taskId: task.taskId, taskHash: taskHashOf(task), authorizedAt };
+    const answer = { ...fit, taskId: task.taskId, taskHash: taskHashOf(task), authorizedAt };
+    return { ...answer, ledger: await this.#close(task, task.hospitals, answer) };
   }
 
   /** Authorizes and runs Kaplan–Meier curves (every hospital must answer); parameters are checked before the ledger. */
@@ -165,6 +188,35 @@ export class FederationService {
   ): Promise<T & TaskStamp> {
     const authorizedAt = await this.#deps.authorize(task);
     const answer = await run(this.#deps, task);
-    return { ...answer, taskId: task.taskId, taskHash: taskHashOf(task), authorizedAt };
+    const stamped = { ...answer, taskId: task.taskId, taskHash: taskHashOf(task), authorizedAt };
+    return { ...stamped, ledger: await this.#close(task, task.hospitals, stamped) };
+  }
+
+  /**
+   * Closes a task on the ledger: each hospital that answered files its receipt over the hashes of everything it
+   * returned; once every hospital of the task has, the hub releases the hash of what the researcher got. A
+   * hospital that cannot file leaves the result unreleased (said in `unreleased`), never unanswered.
+   */
+  async #close(task: FederatedTask, nodes: readonly string[], released: unknown): Promise<LedgerTrail> {
+    const round = await runRound(this.#deps, {
+      task,
+      round: CLOSE_ROUND,
+      nodes,
+      input: () => ({ close: true }),
+      timeoutMs: ROUND_TIMEOUT_MS,
+    });
+    const receipts: Record<string, LedgerTx> = {};
+    const problems: string[] = [];
+    for (const o of round.outcomes) {
+      const receipt = (o.status === 'answered' ? (o.result as { receipt?: LedgerTx }) : undefined)?.receipt;
+      if (receipt && typeof receipt.txHash === 'string' && typeof receipt.height === 'number') {
+        receipts[o.node] = { txHash: receipt.txHash, height: receipt.height };
+      } else problems.push(o.status === 'missing' ? `${o.node}: ${o.message}` : `${o.node}: no receipt`);
+    }
+    for (const h of task.hospitals) if (!nodes.includes(h)) problems.push(`${h} did not answer`);
+    if (problems.length > 0) return { receipts, release: null, unreleased: problems.join('; ') };
+    const resultHash = resultHashOf(released);
+    const release = await this.#deps.release(task.taskId, resultHash);
+    return { receipts, release: { ...release, resultHash }, unreleased: null };
   }
 }

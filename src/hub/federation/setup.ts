@@ -1,7 +1,7 @@
 /**
  * The hub's federated analysis, wired: tasks are authorized on the consortium ledger with the hub's identity key,
- * rounds go through the task channel, and hospitals' answers are checked against their identity keys from the
- * ledger's membership. A hub without `hub.ledger` offers no federated analysis.
+ * rounds go through the task channel, hospitals' answers are checked against their identity keys from the
+ * ledger's membership, and each task is closed with the hospitals' receipts and the hub's release. A hub without `hub.ledger` offers no federated analysis.
  */
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { ledgerMemberKeys } from '../../federation/ledger-authority.ts';
 import { LedgerClient, readLedgerConfig } from '../../ledger/host/index.ts';
 import type { NodeTracker } from '../nodes/node-tracker.ts';
 import type { TaskQueues } from '../nodes/task-queue.ts';
-import { ledgerTaskAuthorizer } from './authorize.ts';
+import { ledgerResultReleaser, ledgerTaskAuthorizer } from './authorize.ts';
 import { channelCaller } from './rounds.ts';
 import { FederationService } from './service.ts';
 
@@ -30,16 +30,12 @@ export function hubFederation(opts: {
   const self = opts.config.pki.identity;
   const order = validators.includes(self) ? [self, ...validators.filter((v) => v !== self)] : validators;
   const privateKey = createPrivateKey(readFileSync(identityPaths(opts.config.pki.caDir, self).signingKey, 'utf8'));
+  const signer = { client, chainId: ledgerConfig.chainId, institution: self, privateKey, validators: order };
   const service = new FederationService({
     call: channelCaller({ tracker: opts.tracker, queues: opts.queues }),
     nodeKey: ledgerMemberKeys(client, order),
-    authorize: ledgerTaskAuthorizer({
-      client,
-      chainId: ledgerConfig.chainId,
-      institution: self,
-      privateKey,
-      validators: order,
-    }),
+    authorize: ledgerTaskAuthorizer(signer),
+    release: ledgerResultReleaser(signer),
   });
   return { service, close: () => client.close() };
 }
