@@ -5,12 +5,18 @@
  * 40–80 at the index) counted by each node's `count` runner (compiled SQL + minimum cell size, the three nodes
  * at once) against the same query over all rows pooled in one DuckDB; and one exact GLM round (node steps over
  * 100k rows × 20 features at three nodes + the hub's solve).
- *   npm run bench -- federation     (BENCH_PATIENTS, BENCH_REPEATS to change the size)
+ *
+ * The headline figures use each node's analysis layer (src/federation/ads, built after the load; its build time
+ * is reported) and, for the pooled baseline, the same layer built over the pooled rows: same engine, same layout,
+ * same compiled SQL. The node layers get one DuckDB thread each (three nodes share the machine's cores), the pooled
+ * one DuckDB's default (every core). The same count over the DWD views (Parquet) is reported beside, both ways.
+ *   npm run bench -- federation     (BENCH_PATIENTS, BENCH_REPEATS, BENCH_DWD_REPEATS, BENCH_NODE_THREADS)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { glmHubStart, glmHubStep, glmNodeStep, packGlmData } from '../src/analytics/index.ts';
+import { type AnalysisLayer, openAnalysisLayer } from '../src/federation/ads/index.ts';
 import { countRunner } from '../src/federation/analyses/count.ts';
 import { compileCohortCount, parseCohort } from '../src/federation/cohort/index.ts';
 import { type FederatedTask, parseFederatedTask } from '../src/federation/protocol.ts';
@@ -19,6 +25,8 @@ import { median, report } from './_report.ts';
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
+const DWD_REPEATS = Number(process.env.BENCH_DWD_REPEATS ?? 3);
+const NODE_THREADS = Number(process.env.BENCH_NODE_THREADS ?? 1);
 const HOSPITALS = ['hospital-a', 'hospital-b', 'hospital-c'];
 const GLM_ROWS = 100_000;
 const GLM_FEATURES = 20;
@@ -70,6 +78,7 @@ async function generate(lake: Lake, prefix: string, offset: number, n: number): 
 
 const root = mkdtempSync(join(tmpdir(), 'bench-federation-'));
 const lakes: Lake[] = [];
+const layers: AnalysisLayer[] = [];
 try {
   const t0 = performance.now();
   for (const [h, name] of HOSPITALS.entries()) {
@@ -101,30 +110,66 @@ try {
     user: { id: 'bench', role: 'researcher' },
     issuedAt: new Date(0).toISOString(),
   });
-  const runners = lakes.slice(0, 3).map((lake) => countRunner({ lake, minCell: 5 }));
   const def = parseCohort(cohort);
-  const pooledSql = compileCohortCount(def, { present: new Set(await pooledLake.tables()) });
+  const total = (answers: unknown[]) =>
+    answers.reduce<number>((sum, a) => {
+      const { count } = a as { count: number | { suppressed: true } };
+      return sum + (typeof count === 'number' ? count : 0);
+    }, 0);
 
-  const federated: number[] = [];
-  const pooledTimes: number[] = [];
-  let counts: unknown[] = [];
-  let pooledCount = 0;
-  for (let r = 0; r < REPEATS; r++) {
-    const a = performance.now();
-    counts = await Promise.all(runners.map((run) => run({ task, round: 0, input: undefined })));
-    federated.push(performance.now() - a);
-    const b = performance.now();
-    const [row] = await pooledLake.query<{ n: bigint }>(pooledSql.sql, pooledSql.params);
-    pooledTimes.push(performance.now() - b);
-    pooledCount = Number(row?.n ?? 0);
+  // The analysis layers: one per node (built after its load, as a node does) and one over the pooled rows.
+  const t1 = performance.now();
+  for (const lake of lakes.slice(0, 3)) {
+    const layer = await openAnalysisLayer({ lakeDir: lake.dir, threads: NODE_THREADS });
+    await layer.refresh();
+    layers.push(layer);
   }
-  const federatedTotal = counts.reduce<number>(
-    (s, c) => s + (typeof (c as { count: unknown }).count === 'number' ? ((c as { count: number }).count as number) : 0),
-    0,
+  const nodeBuildSeconds = (performance.now() - t1) / 1_000 / 3;
+  const pooledLayer = await openAnalysisLayer({ lakeDir: pooledLake.dir });
+  await pooledLayer.refresh();
+  layers.push(pooledLayer);
+  const countOverPooledLayer = () =>
+    pooledLayer.read(async (s) => {
+      const q = compileCohortCount(def, { source: s.source });
+      const [row] = await s.query<{ n: number }>(q.sql, q.params);
+      return Number(row?.n ?? 0);
+    });
+
+  /** Times the three node runners at once, then the pooled count, `repeats` times; checks they agree. */
+  async function race(runners: ReturnType<typeof countRunner>[], pooledCount: () => Promise<number>, repeats: number) {
+    const federated: number[] = [];
+    const pooledTimes: number[] = [];
+    let counts: unknown[] = [];
+    let n = 0;
+    for (let r = 0; r < repeats; r++) {
+      const a = performance.now();
+      counts = await Promise.all(runners.map((run) => run({ task, round: 0, input: undefined })));
+      federated.push(performance.now() - a);
+      const b = performance.now();
+      n = await pooledCount();
+      pooledTimes.push(performance.now() - b);
+    }
+    if (total(counts) !== n) {
+      throw new Error(`federated counts ${JSON.stringify(counts)} do not add up to the pooled count ${n}`);
+    }
+    return { countP50: median(federated), pooledP50: median(pooledTimes), pooledCount: n };
+  }
+
+  const ads = await race(
+    layers.slice(0, 3).map((analysisLayer) => countRunner({ analysisLayer, minCell: 5 })),
+    countOverPooledLayer,
+    REPEATS,
   );
-  if (federatedTotal !== pooledCount) {
-    throw new Error(`federated counts ${JSON.stringify(counts)} do not add up to the pooled count ${pooledCount}`);
+  const pooledSql = compileCohortCount(def, { present: new Set(await pooledLake.tables()) });
+  const dwd = await race(
+    lakes.slice(0, 3).map((lake) => countRunner({ lake, minCell: 5 })),
+    async () => Number((await pooledLake.query<{ n: number }>(pooledSql.sql, pooledSql.params))[0]?.n ?? 0),
+    DWD_REPEATS,
+  );
+  if (dwd.pooledCount !== ads.pooledCount) {
+    throw new Error(`the DWD views count ${dwd.pooledCount}, the analysis layer ${ads.pooledCount}`);
   }
+  const pooledCount = ads.pooledCount;
 
   // One exact GLM round: three nodes' steps over GLM_ROWS × GLM_FEATURES each (in turn, one core) + the hub step.
   const parts = HOSPITALS.map((_, h) => {
@@ -154,8 +199,7 @@ try {
     glmRounds.push(performance.now() - a);
   }
 
-  const countP50 = median(federated);
-  const pooledP50 = median(pooledTimes);
+  const { countP50, pooledP50 } = ads;
   const glmRound = median(glmRounds);
   const summary = {
     bench: 'federation',
@@ -166,6 +210,10 @@ try {
     count_p50_ms: Math.round(countP50),
     pooled_p50_ms: Math.round(pooledP50),
     ratio_to_pooled: Number((countP50 / pooledP50).toFixed(2)),
+    ads_build_s_per_node: Number(nodeBuildSeconds.toFixed(1)),
+    node_threads: NODE_THREADS,
+    dwd_count_p50_ms: Math.round(dwd.countP50),
+    dwd_pooled_p50_ms: Math.round(dwd.pooledP50),
     glm_round_ms: Math.round(glmRound),
     glm_rows_per_node: GLM_ROWS,
     glm_features: GLM_FEATURES,
@@ -176,11 +224,15 @@ try {
       { figure: 'federated count p50 ms (3 node runners at once)', value: summary.count_p50_ms, target: '< 300' },
       { figure: 'pooled DuckDB count p50 ms', value: summary.pooled_p50_ms, target: '' },
       { figure: 'ratio to pooled', value: summary.ratio_to_pooled, target: '≤ 1.5' },
+      { figure: 'analysis layer build s per node (after a load)', value: summary.ads_build_s_per_node, target: '' },
+      { figure: 'same count over the DWD views p50 ms', value: summary.dwd_count_p50_ms, target: '' },
+      { figure: 'pooled over the DWD views p50 ms', value: summary.dwd_pooled_p50_ms, target: '' },
       { figure: 'GLM round ms (3 nodes + hub)', value: summary.glm_round_ms, target: '< 200' },
     ],
     summary,
   );
 } finally {
+  for (const layer of layers) await layer.close().catch(() => undefined);
   for (const lake of lakes) await lake.close().catch(() => undefined);
   rmSync(root, { recursive: true, force: true });
 }

@@ -4,7 +4,6 @@ export {
   type CompiledCohortSql,
   compileCohort,
   compileCohortCount,
-  EVENT_SOURCES,
 } from './compile.ts';
 export {
   ATC_GROUP_CONCEPTS,
@@ -65,3 +64,12 @@ export {
   searchConcepts,
   unknownCohortCodes,
 } from './search.ts';
+export {
+  type CodeColumn,
+  type CohortSource,
+  DWD_BIRTH_KEY,
+  dateKeyOf,
+  dwdSource,
+  EVENT_SOURCES,
+  type SqlParams,
+} from './source.ts';
