@@ -6,9 +6,11 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { identityPaths, type TlsMaterial } from '../ca/index.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import { MeridianError } from '../errors/registry.ts';
+import { openAnalysisLayer } from '../federation/ads/index.ts';
 import { countRunner } from '../federation/analyses/count.ts';
 import { coxRunner } from '../federation/analyses/cox.ts';
 import { descriptiveRunner } from '../federation/analyses/descriptive.ts';
@@ -27,11 +29,12 @@ import type { Lake } from '../store/index.ts';
 import type { TaskHandler } from './hub-channel.ts';
 
 /** The `federation.run` handler of this node and what to close when the node stops. */
-export function nodeFederation(opts: {
+export async function nodeFederation(opts: {
   config: NodeConfig;
-  lake: Pick<Lake, 'query' | 'tables'>;
+  lake: Pick<Lake, 'query' | 'tables' | 'dir'>;
   tls: TlsMaterial;
-}): { handlers: Record<string, TaskHandler>; close(): void } | undefined {
+  log?: (message: string, err?: unknown) => void;
+}): Promise<{ handlers: Record<string, TaskHandler>; close(): Promise<void> } | undefined> {
   const { config } = opts;
   const ledger = config.node.ledger;
   if (ledger === undefined) return undefined;
@@ -69,6 +72,14 @@ export function nodeFederation(opts: {
     }
   };
   const { minCell, autoApprove } = config.node.federation;
+  // Counts read the analysis layer (docs/decisions/0009), rebuilt from DWD when a load changed it; build it now
+  // in the background so the first count after start does not wait for it.
+  const layer = await openAnalysisLayer({
+    lakeDir: opts.lake.dir,
+    file: join(config.dataDir, 'ads.duckdb'),
+    threads: 1,
+  });
+  void layer.refresh().catch((e: unknown) => opts.log?.('the analysis layer could not be built at start', e));
   const handlers = federationTaskHandlers({
     node: config.node.name,
     signingKey,
@@ -76,12 +87,18 @@ export function nodeFederation(opts: {
     policy: { autoApprove: new Set(autoApprove) },
     receipts,
     runners: {
-      count: countRunner({ lake: opts.lake, minCell }),
+      count: countRunner({ analysisLayer: layer, minCell }),
       glm: glmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
       km: kmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
       cox: coxRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
       descriptive: descriptiveRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
     },
   });
-  return { handlers, close: () => client.close() };
+  return {
+    handlers,
+    close: async () => {
+      client.close();
+      await layer.close();
+    },
+  };
 }

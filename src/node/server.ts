@@ -29,7 +29,12 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     onQualityError: (err) => log.error({ err }, 'quality checks after a load failed'),
   });
   const tls = loadTlsMaterial({ dir: config.pki.caDir, name: config.pki.identity });
-  const federation = nodeFederation({ config, lake: stores.lake, tls });
+  const federation = await nodeFederation({
+    config,
+    lake: stores.lake,
+    tls,
+    log: (message, err) => log.error({ err }, message),
+  });
   if (!federation) log.warn('no ledger (node.ledger): this node runs no federated analysis');
   let url: string | null = null;
   const apps = await buildNodeApp({
@@ -83,7 +88,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     stopCrl();
     await feed?.close();
     await apps.close();
-    federation?.close();
+    await federation?.close();
     await stores.close();
   };
   closeOnSignals({ close, timeoutMs: config.shutdownTimeoutMs, log });
