@@ -46,22 +46,22 @@ const JSON_TEXT_CHARS_MAX = 1_000_000;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A calendar date 'YYYY-MM-DD' that exists (2023-02-29 does not). */
-const DateSchema = z.string().refine(isCalendarDate, 'is not a calendar date YYYY-MM-DD');
+export const DateSchema = z.string().refine(isCalendarDate, 'is not a calendar date YYYY-MM-DD');
 
 /** ICD-10, national clinical edition: category E11, code E11.900, extension E11.900x001, I10.x00. */
-const ICD10_CODE = z
+export const ICD10_CODE = z
   .string()
   .regex(/^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,12})?$/, 'is not an ICD-10 code (e.g. E11, E11.900 or E11.900x001)');
 /** ICD-9-CM-3, national clinical edition: category 36, code 36.06, extension 36.0601. */
-const ICD9CM3_CODE = z
+export const ICD9CM3_CODE = z
   .string()
   .regex(/^[0-9]{2}(\.[0-9A-Za-z]{1,8})?$/, 'is not an ICD-9-CM-3 code (e.g. 36, 36.06 or 36.0601)');
 /** ATC at any level: A, A10, A10B, A10BA, A10BA02. */
-const ATC_CODE = z
+export const ATC_CODE = z
   .string()
   .regex(/^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$/, 'is not an ATC code (e.g. A10, A10BA or A10BA02)');
 /** A measurement or observation code: LOINC (4548-4) or a consortium code. */
-const ITEM_CODE = z
+export const ITEM_CODE = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'is not a LOINC or consortium code (letters, digits, . _ -)');
 

@@ -31,7 +31,6 @@ export {
   needsIndex,
   parseVariables,
   RESERVED_COLUMNS,
-  SEXES,
   TEXT_VALUES_MAX,
   type UnitChange,
   unitChange,

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { MeridianError } from '../../errors/registry.ts';
 import { type Analyte, analyteOfCode, normalizeUnit, STANDARD_UNIT, toStandardUnit } from '../../pipeline/units.ts';
+import { ATC_CODE, DateSchema, ICD9CM3_CODE, ICD10_CODE, ITEM_CODE, SEXES } from '../cohort/schema.ts';
 
 /** Most variables in one analysis table. */
 export const DATASET_VARIABLES_MAX = 50;
@@ -33,33 +34,10 @@ export const RESERVED_COLUMNS: readonly string[] = ['person_id'];
 
 /** Most problems one error message lists (the rest are counted). */
 const PROBLEMS_MAX = 20;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A calendar date 'YYYY-MM-DD' that exists (2023-02-29 does not). */
-const DateSchema = z.string().refine(isCalendarDate, 'is not a calendar date YYYY-MM-DD');
-/** ICD-10, national clinical edition: category E11, code E11.900, extension E11.900x001, I10.x00. */
-const ICD10_CODE = z
-  .string()
-  .regex(/^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,12})?$/, 'is not an ICD-10 code (e.g. E11, E11.2 or E11.900x001)');
-/** ICD-9-CM-3, national clinical edition: category 36, code 36.06, extension 36.0601. */
-const ICD9CM3_CODE = z
-  .string()
-  .regex(/^[0-9]{2}(\.[0-9A-Za-z]{1,8})?$/, 'is not an ICD-9-CM-3 code (e.g. 36, 36.06 or 36.0601)');
-/** ATC at any level: A, A10, A10B, A10BA, A10BA02. */
-const ATC_CODE = z
-  .string()
-  .regex(/^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$/, 'is not an ATC code (e.g. A10, A10BA or A10BA02)');
-/** A measurement or observation code: LOINC (4548-4) or a consortium code. */
-const ITEM_CODE = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'is not a LOINC or consortium code (letters, digits, . _ -)');
-
 function codeList<T extends z.ZodString>(code: T) {
   return z.array(code).min(1).max(VARIABLE_CODES_MAX);
 }
 
-/** Sexes as DWD writes them (GB/T 2261.1 mapped): male, female, unknown. */
-export const SEXES = ['M', 'F', 'U'] as const;
 /** Which of a person's values in the window a measurement or numeric observation variable takes. */
 export const VALUE_PICKS = ['first', 'last', 'nearest', 'min', 'max', 'mean'] as const;
 /** One value pick. */
@@ -477,11 +455,4 @@ function unconvertible(problems: readonly VariableProblem[]): MeridianError {
     `Invalid analysis variables: ${describe(problems)}`,
     details(problems),
   );
-}
-
-function isCalendarDate(text: string): boolean {
-  if (!ISO_DATE.test(text)) return false;
-  const [y, m, d] = text.split('-').map(Number) as [number, number, number];
-  const t = new Date(Date.UTC(y, m - 1, d));
-  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
