@@ -14,12 +14,12 @@ import { GLM_FAMILIES, type GlmDesign, type GlmPackedData, glmNodeStep, packGlmD
 import { isMeridianError, MeridianError } from '../../errors/registry.ts';
 import type { PublicKeyInput } from '../../ledger/signing.ts';
 import type { Lake } from '../../store/index.ts';
-import { compileCohort, parseCohort } from '../cohort/index.ts';
-import { compileDataset, designMatrix, parseVariables } from '../dataset/index.ts';
+import { designMatrix } from '../dataset/index.ts';
 import { checkGlmDisclosure } from '../disclosure/glm-guard.ts';
 import type { AnalysisRunner } from '../node.ts';
-import { type FederatedTask, SignedNodeAnswerSchema, taskHashOf, verifyNodeAnswer } from '../protocol.ts';
-import { publicKeyFromRaw, publicKeyToRaw } from '../secure-agg/index.ts';
+import { type FederatedTask, taskHashOf } from '../protocol.ts';
+import { publicKeyToRaw } from '../secure-agg/index.ts';
+import { analysisRows, verifiedPeers } from './masked-runner.ts';
 import { maskReals } from './secure-vector.ts';
 
 /** Tasks whose keys and design a node keeps between rounds (oldest dropped first). */
@@ -143,50 +143,12 @@ export function glmRunner(deps: {
   };
 }
 
-async function verifiedPeers(
-  deps: { node: string; identityKey: (node: string) => Promise<PublicKeyInput | undefined> },
-  task: FederatedTask,
-  keys: readonly unknown[],
-  ownKeyHex: string,
-): Promise<{ id: string; publicKey: KeyObject }[]> {
-  const byNode = new Map<string, string>();
-  for (const signed of keys) {
-    const parsed = SignedNodeAnswerSchema.safeParse(signed);
-    const node = parsed.success ? parsed.data.answer.node : '?';
-    const identity = await deps.identityKey(node);
-    if (!parsed.success || identity === undefined || !task.hospitals.includes(node)) {
-      throw new MeridianError('MER_FED_BAD_ANSWER', `a key answer names ${node}, which is not a hospital of the task`);
-    }
-    const result = GlmKeyAnswerSchema.safeParse(
-      verifyNodeAnswer({ signed, task, node, round: 0, publicKey: identity }),
-    );
-    if (!result.success) throw new MeridianError('MER_FED_BAD_ANSWER', `the key answer of ${node} is malformed`);
-    byNode.set(node, result.data.publicKey);
-  }
-  const missing = task.hospitals.filter((h) => !byNode.has(h));
-  if (missing.length > 0) {
-    throw new MeridianError('MER_FED_BAD_ANSWER', `the round lacks the keys of ${missing.join(', ')}`, { missing });
-  }
-  if (byNode.get(deps.node) !== ownKeyHex) {
-    throw new MeridianError(
-      'MER_FED_BAD_ANSWER',
-      `the round carries another key for ${deps.node} than the one it made`,
-    );
-  }
-  return [...byNode]
-    .filter(([node]) => node !== deps.node)
-    .map(([id, hex]) => ({ id, publicKey: publicKeyFromRaw(Buffer.from(hex, 'hex')) }));
-}
-
 async function buildDesign(
   deps: { lake: Pick<Lake, 'query' | 'tables'>; minCell: number; node: string },
   task: FederatedTask,
   params: GlmParameters,
 ): Promise<{ packed: GlmPackedData; p: number; names: string[] }> {
-  const present = new Set(await deps.lake.tables());
-  const cohort = compileCohort(parseCohort(task.cohort), { present });
-  const dataset = compileDataset(cohort, parseVariables(task.variables), { present });
-  const rows = await deps.lake.query(dataset.sql, dataset.params);
+  const rows = await analysisRows(deps.lake, task);
   const design = designMatrix(rows, {
     outcome: params.outcome,
     covariates: params.covariates,

@@ -143,7 +143,7 @@ export function maskedRunner<P, T, I extends { keys: readonly unknown[] }>(
 }
 
 /** The cohort's analysis table on this node's DWD: one row per person, one column per analysis variable. */
-async function analysisRows(lake: Pick<Lake, 'query' | 'tables'>, task: FederatedTask) {
+export async function analysisRows(lake: Pick<Lake, 'query' | 'tables'>, task: FederatedTask) {
   const present = new Set(await lake.tables());
   const cohort = compileCohort(parseCohort(task.cohort), { present });
   const dataset = compileDataset(cohort, parseVariables(task.variables), { present });
@@ -151,7 +151,7 @@ async function analysisRows(lake: Pick<Lake, 'query' | 'tables'>, task: Federate
 }
 
 /** Every hospital's verified X25519 key but this node's own, which must be the one it made in round 0. */
-async function verifiedPeers(
+export async function verifiedPeers(
   deps: Pick<MaskedRunnerDeps, 'node' | 'identityKey'>,
   task: FederatedTask,
   keys: readonly unknown[],
