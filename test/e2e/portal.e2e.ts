@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEMO_HOSPITALS, DEMO_PASSWORD } from '../../src/demo/consortium.ts';
-import { freePort, type Proc, startMeridian, waitUntil } from '../integration/processes.ts';
+import { consecutiveFreePorts, freePort, type Proc, startMeridian, waitUntil } from '../integration/processes.ts';
 
 const OUT = join(import.meta.dirname, '..', '..', 'test-output', 'e2e');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,27 +22,6 @@ let home: string;
 let demo: Proc;
 let browser: Browser;
 let portal: string;
-
-async function consecutiveFreePorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort();
-    if (base + count > 65_000) continue;
-    const ok = await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        import('node:net').then(
-          ({ createServer }) =>
-            new Promise<boolean>((res) => {
-              const s = createServer();
-              s.once('error', () => res(false));
-              s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
-            }),
-        ),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-  throw new Error('no run of free ports found');
-}
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });

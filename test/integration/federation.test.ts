@@ -38,7 +38,7 @@ import { PARAMETER_SHARE_MAX_DEFAULT } from '../../src/federation/disclosure/ind
 import { contractHash, epsilonToMicros, signContractTx } from '../../src/ledger/contracts/index.ts';
 import { LedgerClient, readLedgerConfig } from '../../src/ledger/host/index.ts';
 import { DWD_TABLES } from '../../src/model/dwd.ts';
-import { freePort, type Proc, startMeridian, waitUntil } from './processes.ts';
+import { consecutiveFreePorts, freePort, type Proc, startMeridian, waitUntil } from './processes.ts';
 
 const PATIENTS = 240;
 const HOSPITALS = DEMO_HOSPITALS.map((h) => h.name);
@@ -72,16 +72,6 @@ const VARIABLES = [
   },
 ];
 const GLM_PARAMETERS = { family: 'binomial', outcome: 'complication', covariates: ['hba1c', 'age', 'bmi'] };
-
-async function consecutiveFreePorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort();
-    if (base + 200 > 65_000) continue;
-    const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
-    if (ports.length === count) return base;
-  }
-  throw new Error('no free ports');
-}
 
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${api}${path}`, {
