@@ -234,7 +234,7 @@ function criterion(hasIndex: boolean): fc.Arbitrary<CohortNode> {
 function tree(hasIndex: boolean): fc.Arbitrary<CohortNode> {
   const { node } = fc.letrec<{ node: CohortNode }>((tie) => ({
     node: fc.oneof(
-      { depthSize: 'small', withCrossShrink: true },
+      { depthSize: 'small', maxDepth: 2, withCrossShrink: true },
       criterion(hasIndex),
       fc.record({
         kind: fc.constantFrom('and' as const, 'or' as const),
