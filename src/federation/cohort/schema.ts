@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { MeridianError } from '../../errors/registry.ts';
 import { analyteOfCode, normalizeUnit, STANDARD_UNIT, toStandardUnit } from '../../pipeline/units.ts';
+import { describeProblems, issueProblems, type Problem, problemDetails } from '../problems.ts';
 
 /** Most group levels (and/or/not) on any path from the top of the tree to a criterion. */
 export const COHORT_DEPTH_MAX = 6;
@@ -34,8 +35,6 @@ export const AT_LEAST_MAX = 1_000;
 /** Largest age in a range, in years. */
 export const AGE_YEARS_MAX = 150;
 
-/** Most problems one error reports (the rest are counted). */
-const PROBLEMS_MAX = 20;
 /** Deepest JSON nesting accepted before schema validation (guards the recursive parse). */
 const JSON_DEPTH_MAX = 40;
 /** Most JSON values (objects, arrays, scalars) accepted before schema validation. */
@@ -258,11 +257,7 @@ export const CohortDefinitionSchema = z.strictObject({
 export type CohortDefinition = z.infer<typeof CohortDefinitionSchema>;
 
 /** One problem in a definition: where (a path like `criteria[2].range.min`), what, and the value at fault. */
-export interface CohortProblem {
-  path: string;
-  message: string;
-  value?: unknown;
-}
+export type CohortProblem = Problem;
 
 /**
  * Validates a cohort definition (a parsed JSON value, or JSON text) and returns it unchanged; throws
@@ -280,7 +275,7 @@ export function parseCohort(input: unknown): CohortDefinition {
   const shape = jsonShapeProblem(value);
   if (shape) throw invalid([shape]);
   const parsed = CohortDefinitionSchema.safeParse(value);
-  if (!parsed.success) throw invalid(parsed.error.issues.flatMap((issue) => issueProblems(issue, value)));
+  if (!parsed.success) throw invalid(parsed.error.issues.flatMap((issue) => issueProblems(issue, value, formatPath)));
   const problems = treeProblems(parsed.data);
   if (problems.length > 0) throw invalid(problems);
   const units = unitProblems(parsed.data);
@@ -522,66 +517,6 @@ function jsonShapeProblem(value: unknown): CohortProblem | undefined {
   return undefined;
 }
 
-/** Turns one Zod issue into problems phrased as `path: value what-is-wrong`. */
-function issueProblems(issue: z.core.$ZodIssue, root: unknown): CohortProblem[] {
-  const value = valueAt(root, issue.path);
-  const path = formatPath(issue.path);
-  const one = (message: string): CohortProblem[] => [{ path, message, value }];
-  const bare = (message: string): CohortProblem[] => [{ path, message }];
-  switch (issue.code) {
-    case 'invalid_type':
-      if (value === undefined) return bare('is missing');
-      return one(`is not ${EXPECTED[issue.expected] ?? issue.expected}`);
-    case 'too_small':
-      if (issue.origin === 'array' && Array.isArray(value)) {
-        return bare(`has ${value.length} item(s); at least ${issue.minimum} needed`);
-      }
-      if (issue.origin === 'string') return one(`is shorter than ${issue.minimum} character(s)`);
-      return one(`is below ${issue.minimum}`);
-    case 'too_big':
-      if (issue.origin === 'array' && Array.isArray(value)) {
-        return bare(`has ${value.length} items; at most ${issue.maximum} allowed`);
-      }
-      if (issue.origin === 'string') return one(`is longer than ${issue.maximum} characters`);
-      return one(`is above ${issue.maximum}`);
-    case 'invalid_value':
-      return one(`is not one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`);
-    case 'invalid_union':
-      if (issue.discriminator !== undefined) {
-        const options = (issue as { options?: unknown[] }).options ?? [];
-        const known = options.map((o) => JSON.stringify(o)).join(', ');
-        if (value === undefined) return bare(`is missing; one of ${known}`);
-        return one(`is not one of ${known}`);
-      }
-      return one(issue.message);
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => ({
-        path: formatPath([...issue.path, key]),
-        message: 'is not a field here',
-      }));
-    default:
-      return one(issue.message);
-  }
-}
-
-const EXPECTED: Readonly<Record<string, string>> = {
-  number: 'a number',
-  int: 'an integer',
-  string: 'a string',
-  boolean: 'true or false',
-  object: 'an object',
-  array: 'a list',
-};
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = root;
-  for (const key of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
-}
-
 /** `['criteria', 2, 'range', 'min']` → `criteria[2].range.min`. */
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -592,39 +527,19 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(definition)' : out;
 }
 
-/** A value shown in a message: scalars as JSON (strings shortened), containers by their shape only. */
-function show(value: unknown): string {
-  if (value === undefined) return '';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (Array.isArray(value)) return `a list of ${value.length}`;
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
-
-function describe(problems: readonly CohortProblem[]): string {
-  const shown = problems.slice(0, PROBLEMS_MAX).map((p) => {
-    const v = show(p.value);
-    return `${p.path}: ${v === '' ? '' : `${v} `}${p.message}`;
-  });
-  const more = problems.length > PROBLEMS_MAX ? `; and ${problems.length - PROBLEMS_MAX} more` : '';
-  return `${shown.join('; ')}${more}`;
-}
-
-function details(problems: readonly CohortProblem[]): Record<string, unknown> {
-  return {
-    problems: problems.slice(0, PROBLEMS_MAX).map((p) => ({ path: p.path, message: p.message })),
-  };
-}
-
 function invalid(problems: readonly CohortProblem[]): MeridianError {
-  return new MeridianError('MER_COHORT_INVALID', `Invalid cohort definition: ${describe(problems)}`, details(problems));
+  return new MeridianError(
+    'MER_COHORT_INVALID',
+    `Invalid cohort definition: ${describeProblems(problems)}`,
+    problemDetails(problems),
+  );
 }
 
 function unconvertible(problems: readonly CohortProblem[]): MeridianError {
   return new MeridianError(
     'MER_COHORT_UNIT_UNCONVERTIBLE',
-    `Invalid cohort definition: ${describe(problems)}`,
-    details(problems),
+    `Invalid cohort definition: ${describeProblems(problems)}`,
+    problemDetails(problems),
   );
 }
 

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { MeridianError } from '../../errors/registry.ts';
 import { type Analyte, analyteOfCode, normalizeUnit, STANDARD_UNIT, toStandardUnit } from '../../pipeline/units.ts';
 import { ATC_CODE, DateSchema, ICD9CM3_CODE, ICD10_CODE, ITEM_CODE, SEXES } from '../cohort/schema.ts';
+import { describeProblems, issueProblems, type Problem, problemDetails } from '../problems.ts';
 
 /** Most variables in one analysis table. */
 export const DATASET_VARIABLES_MAX = 50;
@@ -32,8 +33,6 @@ export const VARIABLE_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 /** Output column names no variable may produce (the table's key). */
 export const RESERVED_COLUMNS: readonly string[] = ['person_id'];
 
-/** Most problems one error message lists (the rest are counted). */
-const PROBLEMS_MAX = 20;
 function codeList<T extends z.ZodString>(code: T) {
   return z.array(code).min(1).max(VARIABLE_CODES_MAX);
 }
@@ -210,11 +209,7 @@ export function unitChange(v: { name: string; code: string; unit?: string | unde
 }
 
 /** One problem in a variable list: where (`variables[2] (hba1c).window.end`), what, and the value at fault. */
-export interface VariableProblem {
-  path: string;
-  message: string;
-  value?: unknown;
-}
+export type VariableProblem = Problem;
 
 /**
  * Validates a list of analysis variables and returns it unchanged; throws MER_DATASET_INVALID naming each variable
@@ -229,7 +224,10 @@ export interface VariableProblem {
  */
 export function parseVariables(input: unknown): AnalysisVariable[] {
   const parsed = AnalysisVariablesSchema.safeParse(input);
-  if (!parsed.success) throw invalid(parsed.error.issues.flatMap((issue) => issueProblems(issue, input)));
+  if (!parsed.success)
+    throw invalid(
+      parsed.error.issues.flatMap((issue) => issueProblems(issue, input, (path) => formatPath(path, input))),
+    );
   const problems = listProblems(parsed.data);
   if (problems.length > 0) throw invalid(problems);
   const units: VariableProblem[] = [];
@@ -348,68 +346,6 @@ function convertible(analyte: Analyte, x: number, unit: string): number | null {
   return c.ok ? c.value : null;
 }
 
-/** Turns one Zod issue into problems phrased as `path: value what-is-wrong`. */
-function issueProblems(issue: z.core.$ZodIssue, root: unknown): VariableProblem[] {
-  const value = valueAt(root, issue.path);
-  const path = formatPath(issue.path, root);
-  const one = (message: string): VariableProblem[] => [{ path, message, value }];
-  const bare = (message: string): VariableProblem[] => [{ path, message }];
-  switch (issue.code) {
-    case 'invalid_type':
-      if (value === undefined) return bare('is missing');
-      return one(`is not ${EXPECTED[issue.expected] ?? issue.expected}`);
-    case 'too_small':
-      if (issue.origin === 'array' && Array.isArray(value)) {
-        return bare(`has ${value.length} item(s); at least ${issue.minimum} needed`);
-      }
-      if (issue.origin === 'string') return one(`is shorter than ${issue.minimum} character(s)`);
-      return one(`is below ${issue.minimum}`);
-    case 'too_big':
-      if (issue.origin === 'array' && Array.isArray(value)) {
-        return bare(`has ${value.length} items; at most ${issue.maximum} allowed`);
-      }
-      if (issue.origin === 'string') return one(`is longer than ${issue.maximum} characters`);
-      return one(`is above ${issue.maximum}`);
-    case 'invalid_value': {
-      const known = issue.values.map((v) => JSON.stringify(v)).join(', ');
-      return value === undefined ? bare(`is missing; one of ${known}`) : one(`is not one of ${known}`);
-    }
-    case 'invalid_union':
-      if (issue.discriminator !== undefined) {
-        const options = (issue as { options?: unknown[] }).options ?? [];
-        const known = options.map((o) => JSON.stringify(o)).join(', ');
-        if (value === undefined) return bare(`is missing; one of ${known}`);
-        return one(`is not one of ${known}`);
-      }
-      return one(issue.message);
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => ({
-        path: formatPath([...issue.path, key], root),
-        message: 'is not a field here',
-      }));
-    default:
-      return one(issue.message);
-  }
-}
-
-const EXPECTED: Readonly<Record<string, string>> = {
-  number: 'a number',
-  int: 'an integer',
-  string: 'a string',
-  boolean: 'true or false',
-  object: 'an object',
-  array: 'a list',
-};
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = root;
-  for (const key of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
-}
-
 /** `[2, 'window', 'end']` → `variables[2] (hba1c).window.end`. */
 function formatPath(path: readonly PropertyKey[], root: unknown): string {
   if (path.length === 0) return 'variables';
@@ -419,40 +355,18 @@ function formatPath(path: readonly PropertyKey[], root: unknown): string {
   return out;
 }
 
-/** A value shown in a message: scalars as JSON (strings shortened), containers by their shape only. */
-function show(value: unknown): string {
-  if (value === undefined) return '';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (Array.isArray(value)) return `a list of ${value.length}`;
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
-
-function describe(problems: readonly VariableProblem[]): string {
-  const shown = problems.slice(0, PROBLEMS_MAX).map((p) => {
-    const v = show(p.value);
-    return `${p.path}: ${v === '' ? '' : `${v} `}${p.message}`;
-  });
-  const more = problems.length > PROBLEMS_MAX ? `; and ${problems.length - PROBLEMS_MAX} more` : '';
-  return `${shown.join('; ')}${more}`;
-}
-
-function details(problems: readonly VariableProblem[]): Record<string, unknown> {
-  return { problems: problems.slice(0, PROBLEMS_MAX).map((p) => ({ path: p.path, message: p.message })) };
-}
-
 function invalid(problems: readonly VariableProblem[]): MeridianError {
   return new MeridianError(
     'MER_DATASET_INVALID',
-    `Invalid analysis variables: ${describe(problems)}`,
-    details(problems),
+    `Invalid analysis variables: ${describeProblems(problems)}`,
+    problemDetails(problems),
   );
 }
 
 function unconvertible(problems: readonly VariableProblem[]): MeridianError {
   return new MeridianError(
     'MER_DATASET_UNIT_UNCONVERTIBLE',
-    `Invalid analysis variables: ${describe(problems)}`,
-    details(problems),
+    `Invalid analysis variables: ${describeProblems(problems)}`,
+    problemDetails(problems),
   );
 }
