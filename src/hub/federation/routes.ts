@@ -213,99 +213,83 @@ export function registerFederationRoutes(
   app: FastifyInstance,
   deps: { federation: FederationService; audit: AuditLog },
 ): void {
-  app.post(
-    '/api/federation/count',
-    {
-      config: { roles: FEDERATION_ROLES },
-      schema: {
-        tags: ['federation'],
-        summary:
-          "Count a cohort at every hospital of a data-use request: authorized on the ledger, released under each hospital's minimum cell size, partial when a hospital does not answer",
-        security,
-        body: CountBodySchema,
-        response: { 200: CountAnswerSchema },
-      },
-    },
-    async (request) => {
-      const user = signedIn(request);
-      const body = request.body as z.infer<typeof CountBodySchema>;
-      const task = deps.federation.task({ ...body, kind: 'count' }, { id: user.username, role: user.role });
-      const detail = { taskId: task.taskId, requestId: task.requestId, hospitals: task.hospitals };
-      return audited(deps.audit, user, { action: 'federation.count', target: task.requestId, detail }, async () => {
-        const answer = await deps.federation.count(task);
-        return {
-          answer,
-          detail: { ...detail, taskHash: answer.taskHash, partial: answer.partial, missing: answer.missing },
-        };
-      });
-    },
-  );
-
-  app.post(
-    '/api/federation/glm',
-    {
-      config: { roles: FEDERATION_ROLES },
-      schema: {
-        tags: ['federation'],
-        summary:
-          'Fit a GLM (gaussian, binomial, poisson) across the hospitals of a data-use request: authorized on the ledger, every hospital returns pairwise-masked sums, the coefficients equal the pooled fit',
-        security,
-        body: GlmBodySchema,
-        response: { 200: GlmAnswerSchema },
-      },
-    },
-    async (request) => {
-      const user = signedIn(request);
-      const body = request.body as z.infer<typeof GlmBodySchema>;
-      const task = deps.federation.task({ ...body, kind: 'glm' }, { id: user.username, role: user.role });
-      const detail = { taskId: task.taskId, requestId: task.requestId, hospitals: task.hospitals };
-      return audited(deps.audit, user, { action: 'federation.glm', target: task.requestId, detail }, async () => {
-        const answer = await deps.federation.glm(task);
-        return { answer, detail: { ...detail, taskHash: answer.taskHash, rounds: answer.rounds, n: answer.n } };
-      });
-    },
-  );
-
-  const exact = <K extends 'km' | 'cox' | 'descriptive'>(
-    kind: K,
-    summary: string,
-    response: z.ZodType,
-    run: (task: FederatedTask) => Promise<{ taskHash: string; rounds: number }>,
-  ) => {
+  // Every analysis route: build the task for the signed-in researcher, run it, audit it with its task id and hash.
+  const analysis = <A extends { taskHash: string }>(route: {
+    kind: FederatedTask['kind'];
+    summary: string;
+    body: z.ZodType;
+    response: z.ZodType;
+    run: (task: FederatedTask) => Promise<A>;
+    detail: (answer: A) => Record<string, unknown>;
+  }) => {
     app.post(
-      `/api/federation/${kind}`,
+      `/api/federation/${route.kind}`,
       {
         config: { roles: FEDERATION_ROLES },
-        schema: { tags: ['federation'], summary, security, body: AnalysisBodySchema, response: { 200: response } },
+        schema: {
+          tags: ['federation'],
+          summary: route.summary,
+          security,
+          body: route.body,
+          response: { 200: route.response },
+        },
       },
       async (request) => {
         const user = signedIn(request);
         const body = request.body as z.infer<typeof AnalysisBodySchema>;
-        const task = deps.federation.task({ ...body, kind }, { id: user.username, role: user.role });
+        const task = deps.federation.task({ ...body, kind: route.kind }, { id: user.username, role: user.role });
         const detail = { taskId: task.taskId, requestId: task.requestId, hospitals: task.hospitals };
-        return audited(deps.audit, user, { action: `federation.${kind}`, target: task.requestId, detail }, async () => {
-          const answer = await run(task);
-          return { answer, detail: { ...detail, taskHash: answer.taskHash, rounds: answer.rounds } };
+        const what = { action: `federation.${route.kind}`, target: task.requestId, detail };
+        return audited(deps.audit, user, what, async () => {
+          const answer = await route.run(task);
+          return { answer, detail: { ...detail, taskHash: answer.taskHash, ...route.detail(answer) } };
         });
       },
     );
   };
-  exact(
-    'km',
-    'Kaplan–Meier curves across the hospitals of a data-use request on an agreed time grid: masked counts, pooled curves released only over intervals whose counts reach the minimum cell, log-rank test',
-    KmAnswerSchema,
-    (task) => deps.federation.km(task),
-  );
-  exact(
-    'cox',
-    'Fit a Cox model (stratified by hospital, or unstratified on an agreed grid) across the hospitals of a data-use request: every round is a masked sum, the coefficients equal the pooled fit',
-    CoxAnswerSchema,
-    (task) => deps.federation.cox(task),
-  );
-  exact(
-    'descriptive',
-    'Descriptive statistics across the hospitals of a data-use request: masked sums; counts under the minimum cell with secondary suppression, mean and SD, histogram quantiles; never a minimum or maximum',
-    DescriptiveAnswerSchema,
-    (task) => deps.federation.descriptive(task),
-  );
+  analysis({
+    kind: 'count',
+    summary:
+      "Count a cohort at every hospital of a data-use request: authorized on the ledger, released under each hospital's minimum cell size, partial when a hospital does not answer",
+    body: CountBodySchema,
+    response: CountAnswerSchema,
+    run: (task) => deps.federation.count(task),
+    detail: (a) => ({ partial: a.partial, missing: a.missing }),
+  });
+  analysis({
+    kind: 'glm',
+    summary:
+      'Fit a GLM (gaussian, binomial, poisson) across the hospitals of a data-use request: authorized on the ledger, every hospital returns pairwise-masked sums, the coefficients equal the pooled fit',
+    body: GlmBodySchema,
+    response: GlmAnswerSchema,
+    run: (task) => deps.federation.glm(task),
+    detail: (a) => ({ rounds: a.rounds, n: a.n }),
+  });
+  analysis({
+    kind: 'km',
+    summary:
+      'Kaplan–Meier curves across the hospitals of a data-use request on an agreed time grid: masked counts, pooled curves released only over intervals whose counts reach the minimum cell, log-rank test',
+    body: AnalysisBodySchema,
+    response: KmAnswerSchema,
+    run: (task) => deps.federation.km(task),
+    detail: (a) => ({ rounds: a.rounds }),
+  });
+  analysis({
+    kind: 'cox',
+    summary:
+      'Fit a Cox model (stratified by hospital, or unstratified on an agreed grid) across the hospitals of a data-use request: every round is a masked sum, the coefficients equal the pooled fit',
+    body: AnalysisBodySchema,
+    response: CoxAnswerSchema,
+    run: (task) => deps.federation.cox(task),
+    detail: (a) => ({ rounds: a.rounds }),
+  });
+  analysis({
+    kind: 'descriptive',
+    summary:
+      'Descriptive statistics across the hospitals of a data-use request: masked sums; counts under the minimum cell with secondary suppression, mean and SD, histogram quantiles; never a minimum or maximum',
+    body: AnalysisBodySchema,
+    response: DescriptiveAnswerSchema,
+    run: (task) => deps.federation.descriptive(task),
+    detail: (a) => ({ rounds: a.rounds }),
+  });
 }
