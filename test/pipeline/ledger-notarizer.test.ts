@@ -20,8 +20,8 @@ import { listSourceFiles, runLoad } from '../../src/pipeline/loader.ts';
 import type { MappingSpecInput } from '../../src/pipeline/mapping.ts';
 import { LocalNotaryLog, type NotarizationEntry } from '../../src/pipeline/notary.ts';
 import { latestSpecs, saveProfile, saveSpec } from '../../src/pipeline/specs-store.ts';
-import { type Proc, startMeridian, waitUntil } from '../integration/processes.ts';
-import { type ClusterFiles, makeClusterFiles } from '../ledger/host/cluster.ts';
+import type { Proc } from '../integration/processes.ts';
+import { type ClusterFiles, makeClusterFiles, startValidatorProcess } from '../ledger/host/cluster.ts';
 import { openTestPipeline } from './load-helpers.ts';
 
 const GLU_SPEC: MappingSpecInput = {
@@ -57,32 +57,7 @@ function entry(label: string): NotarizationEntry {
 }
 
 async function startValidator(name: string): Promise<void> {
-  const proc = startMeridian([
-    'ledger',
-    'validator',
-    'start',
-    '--name',
-    name,
-    '--config',
-    files.configPath,
-    '--genesis',
-    genesisPath,
-    '--ca-dir',
-    files.caDir,
-    '--data',
-    files.dataDir(name),
-  ]);
-  procs.set(name, proc);
-  await waitUntil(
-    () => `${name} ready; output:\n${proc.output()}`,
-    30_000,
-    async () =>
-      proc.output().includes('ready {')
-        ? true
-        : proc.child.exitCode !== null
-          ? Promise.reject(new Error('exited'))
-          : undefined,
-  );
+  procs.set(name, await startValidatorProcess(files, name, { genesis: genesisPath }));
 }
 
 async function stopValidator(name: string): Promise<void> {

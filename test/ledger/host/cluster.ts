@@ -70,8 +70,15 @@ export async function makeClusterFiles(opts: {
   };
 }
 
-/** Starts validator `name` as a separate `meridian ledger validator start` process; resolves once it is ready. */
-export async function startValidatorProcess(files: ClusterFiles, name: string): Promise<Proc> {
+/**
+ * Starts validator `name` as a separate `meridian ledger validator start` process running the test application,
+ * or the production contracts from `opts.genesis`; resolves once it is ready.
+ */
+export async function startValidatorProcess(
+  files: ClusterFiles,
+  name: string,
+  opts: { genesis?: string } = {},
+): Promise<Proc> {
   const proc = startMeridian([
     'ledger',
     'validator',
@@ -84,8 +91,7 @@ export async function startValidatorProcess(files: ClusterFiles, name: string): 
     files.caDir,
     '--data',
     files.dataDir(name),
-    '--app',
-    TEST_APP,
+    ...(opts.genesis === undefined ? ['--app', TEST_APP] : ['--genesis', opts.genesis]),
   ]);
   await waitUntil(
     () => `${name} ready; output:\n${proc.output()}`,
