@@ -9,28 +9,14 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { finishPendingGroups, type LoaderContext, listSourceFiles, runLoad } from '../../src/pipeline/loader.ts';
-import type { MappingSpecInput } from '../../src/pipeline/mapping.ts';
 import { latestSpecs, saveProfile, saveSpec } from '../../src/pipeline/specs-store.ts';
 import type { Lake } from '../../src/store/index.ts';
-import { openTestPipeline, type TestPipeline } from './load-helpers.ts';
-
-const SPEC: MappingSpecInput = {
-  id: 'glu',
-  version: 1,
-  target: 'measurement',
-  fields: {
-    person_id: { from: 'pid', required: true },
-    measurement_code: { const: '14749-6' },
-    value: { from: 'glu', as: 'number', required: true, min: 0 },
-    unit: { const: 'mmol/L' },
-    measured_at: { from: 'at', as: 'datetime' },
-  },
-};
+import { GLUCOSE_SPEC, openTestPipeline, type TestPipeline } from './load-helpers.ts';
 
 let p: TestPipeline;
 before(async () => {
   p = await openTestPipeline();
-  await saveSpec(p.ctx.db, SPEC, 'test', new Date('2026-05-01T08:00:00Z'));
+  await saveSpec(p.ctx.db, GLUCOSE_SPEC, 'test', new Date('2026-05-01T08:00:00Z'));
 });
 after(async () => {
   await p.close();

@@ -17,25 +17,11 @@ import { LedgerClient, validatorSetOf } from '../../src/ledger/host/index.ts';
 import { type Receipt, verifyReceipt } from '../../src/ledger/index.ts';
 import { LedgerNotarizer, PENDING_FILE } from '../../src/pipeline/ledger-notarizer.ts';
 import { listSourceFiles, runLoad } from '../../src/pipeline/loader.ts';
-import type { MappingSpecInput } from '../../src/pipeline/mapping.ts';
 import { LocalNotaryLog, type NotarizationEntry } from '../../src/pipeline/notary.ts';
 import { latestSpecs, saveProfile, saveSpec } from '../../src/pipeline/specs-store.ts';
 import type { Proc } from '../integration/processes.ts';
 import { type ClusterFiles, makeClusterFiles, startValidatorProcess } from '../ledger/host/cluster.ts';
-import { openTestPipeline } from './load-helpers.ts';
-
-const GLU_SPEC: MappingSpecInput = {
-  id: 'glu',
-  version: 1,
-  target: 'measurement',
-  fields: {
-    person_id: { from: 'pid', required: true },
-    measurement_code: { const: '14749-6' },
-    value: { from: 'glu', as: 'number', required: true, min: 0 },
-    unit: { const: 'mmol/L' },
-    measured_at: { from: 'at', as: 'datetime' },
-  },
-};
+import { GLUCOSE_SPEC, openTestPipeline } from './load-helpers.ts';
 
 let files: ClusterFiles;
 let genesisPath: string;
@@ -312,7 +298,7 @@ test('a load whose notarization failed is notarized by its re-run, before anythi
   const p = await openTestPipeline();
   const held = notarizer(2_000);
   try {
-    await saveSpec(p.ctx.db, GLU_SPEC, 'test', p.ctx.now());
+    await saveSpec(p.ctx.db, GLUCOSE_SPEC, 'test', p.ctx.now());
     const profile = await saveProfile(
       p.ctx.db,
       { source: 'lab', rules: [{ match: '*.csv', specs: ['glu'] }] },

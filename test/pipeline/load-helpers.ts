@@ -13,6 +13,20 @@ import { rowProtector } from '../../src/privacy/protect.ts';
 import { type Lake, openDatabase, openLake } from '../../src/store/index.ts';
 import { freshDatabase } from '../store/targets.ts';
 
+/** A small lab mapping (`pid,glu,at` CSV → glucose measurements) the loader tests share. */
+export const GLUCOSE_SPEC: MappingSpecInput = {
+  id: 'glu',
+  version: 1,
+  target: 'measurement',
+  fields: {
+    person_id: { from: 'pid', required: true },
+    measurement_code: { const: '14749-6' },
+    value: { from: 'glu', as: 'number', required: true, min: 0 },
+    unit: { const: 'mmol/L' },
+    measured_at: { from: 'at', as: 'datetime' },
+  },
+};
+
 /** An open test pipeline and how to close it. */
 export interface TestPipeline {
   dir: string;
