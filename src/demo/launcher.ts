@@ -26,6 +26,7 @@ import {
   ensureDemoLedger,
 } from './ledger.ts';
 import { prepareDemoData } from './load.ts';
+import { demoPortUses, requireFreePorts } from './ports.ts';
 
 /** Options of {@link runDemo} (the CLI flags of `meridian demo`). */
 export interface DemoOptions {
@@ -76,6 +77,15 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     now: () => new Date(),
   });
   if (ledger.created) say(`creating the consortium ledger ${DEMO_CHAIN_ID} (4 validators) in ${ledger.dir}`);
+  await requireFreePorts(
+    demoPortUses({
+      host: opts.host,
+      hubPort: opts.hubPort,
+      hubPeerPort: opts.hubPeerPort,
+      nodes: DEMO_HOSPITALS.map((h, i) => ({ name: h.name, port: opts.nodeBasePort + i })),
+      validators: ledger.config.validators,
+    }),
+  );
 
   const children: Child[] = [];
   let stopping = false;

@@ -65,6 +65,10 @@ export const ERROR_REGISTRY = {
     title:
       'A demo data generator option is not allowed (hospitals, patients, seed, dates, overlap, chunk size, workers)',
   },
+  MER_DEMO_PORT_IN_USE: {
+    status: 409,
+    title: 'A port the demo consortium needs is taken by another program, or given to two of its servers',
+  },
   MER_DEMO_OUTPUT_EXISTS: {
     status: 409,
     title: 'The demo data output directory is not empty; pass overwrite to replace',

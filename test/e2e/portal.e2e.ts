@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEMO_HOSPITALS, DEMO_PASSWORD } from '../../src/demo/consortium.ts';
-import { consecutiveFreePorts, freePort, type Proc, startMeridian, waitUntil } from '../integration/processes.ts';
+import { demoPortArgs, demoPorts, type Proc, startMeridian, waitForOutput } from '../integration/processes.ts';
 
 const OUT = join(import.meta.dirname, '..', '..', 'test-output', 'e2e');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,26 +26,10 @@ let portal: string;
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   home = mkdtempSync(join(tmpdir(), 'meridian-e2e-'));
-  const hubPort = await freePort();
-  portal = `http://127.0.0.1:${hubPort}`;
-  demo = startMeridian([
-    'demo',
-    '--home',
-    home,
-    '--hub-port',
-    String(hubPort),
-    '--hub-peer-port',
-    String(await freePort()),
-    '--node-base-port',
-    String(await consecutiveFreePorts(DEMO_HOSPITALS.length)),
-    '--patients',
-    String(DEMO_PATIENTS),
-  ]);
-  await waitUntil(
-    () => `demo up\n${demo.output()}`,
-    400_000,
-    async () => (demo.output().includes('consortium is up') ? true : undefined),
-  );
+  const ports = await demoPorts(3);
+  portal = `http://127.0.0.1:${ports.hubPort}`;
+  demo = startMeridian(['demo', '--home', home, ...demoPortArgs(ports), '--patients', String(DEMO_PATIENTS)]);
+  await waitForOutput(demo, 'consortium is up', 400_000);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [

@@ -38,7 +38,7 @@ import { PARAMETER_SHARE_MAX_DEFAULT } from '../../src/federation/disclosure/ind
 import { contractHash, epsilonToMicros, signContractTx } from '../../src/ledger/contracts/index.ts';
 import { LedgerClient, readLedgerConfig } from '../../src/ledger/host/index.ts';
 import { DWD_TABLES } from '../../src/model/dwd.ts';
-import { consecutiveFreePorts, freePort, type Proc, startMeridian, waitUntil } from './processes.ts';
+import { demoPortArgs, demoPorts, type Proc, startMeridian, waitForOutput, waitUntil } from './processes.ts';
 
 const PATIENTS = 240;
 const HOSPITALS = DEMO_HOSPITALS.map((h) => h.name);
@@ -159,26 +159,10 @@ async function nodeDuck(node: string) {
 
 before(async () => {
   home = mkdtempSync(join(tmpdir(), 'meridian-fed-'));
-  const hubPort = await freePort();
-  api = `http://127.0.0.1:${hubPort}`;
-  demo = startMeridian([
-    'demo',
-    '--home',
-    home,
-    '--hub-port',
-    String(hubPort),
-    '--hub-peer-port',
-    String(await freePort()),
-    '--node-base-port',
-    String(await consecutiveFreePorts(3)),
-    '--patients',
-    String(PATIENTS),
-  ]);
-  await waitUntil(
-    () => `demo up\n${demo.output()}`,
-    400_000,
-    async () => (demo.output().includes('consortium is up') ? true : undefined),
-  );
+  const ports = await demoPorts(3);
+  api = `http://127.0.0.1:${ports.hubPort}`;
+  demo = startMeridian(['demo', '--home', home, ...demoPortArgs(ports), '--patients', String(PATIENTS)]);
+  await waitForOutput(demo, 'consortium is up', 400_000);
   const login = await post('/api/auth/login', { username: 'researcher', password: DEMO_PASSWORD });
   token = login.body.token as string;
   const ledger = readLedgerConfig(join(home, 'ledger', 'ledger.json'));
