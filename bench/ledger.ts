@@ -5,7 +5,8 @@
  * tx/s, notarized entries/s, p99 submit→commit latency, and the Ed25519 verification ceiling measured in the
  * same run (verifications/s on one core × cores ÷ validators).
  *   npm run bench -- ledger        (BENCH_SECONDS, BENCH_ENTRIES, BENCH_RATE to change the load; BENCH_INFLIGHT
- *                                   overrides the pipelining depth)
+ *                                   overrides the pipelining depth; BENCH_CPU_PROF=<dir> writes each validator's
+ *                                   V8 CPU profile there)
  */
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -40,6 +41,7 @@ const cores = availableParallelism();
 const perCore = verifyCeilingPerCore();
 const ceiling = (perCore * cores) / VALIDATORS;
 const target = RATE > 0 ? RATE : Math.ceil(ceiling * 1.1);
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 const INFLIGHT = process.env.BENCH_INFLIGHT === undefined ? undefined : Number(process.env.BENCH_INFLIGHT);
 const files = await makeClusterFiles({
   n: VALIDATORS,
@@ -47,7 +49,8 @@ const files = await makeClusterFiles({
 });
 const procs: Proc[] = [];
 try {
-  for (const v of files.config.validators) procs.push(await startValidatorProcess(files, v.name));
+  const nodeArgs = CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`];
+  for (const v of files.config.validators) procs.push(await startValidatorProcess(files, v.name, { nodeArgs }));
   const total = Math.ceil(target * SECONDS);
   process.stderr.write(`pre-signing ${total} transactions of ${ENTRIES} entries each…\n`);
   const txs: { tx: SignedTransaction; hash: string }[] = [];
@@ -183,6 +186,8 @@ try {
     summary,
   );
 } finally {
-  for (const p of procs) p.child.kill('SIGKILL');
+  // A profiled validator must exit on its own to write its profile; the others are killed at once.
+  for (const p of procs) p.child.kill(CPU_PROF === undefined ? 'SIGKILL' : 'SIGTERM');
+  await Promise.all(procs.map((p) => p.exited));
   await files.cleanup();
 }

@@ -123,6 +123,44 @@ export function parseSignedTransaction(input: unknown): SignedTransaction {
   return input as SignedTransaction;
 }
 
+const SignedTransactionShapeSchema = z.strictObject({
+  body: bodyShape,
+  signature: SignedTransactionSchema.shape.signature,
+});
+
+/** `{"body":` — what the canonical bytes of an envelope start with (keys sort as body < signature). */
+const ENVELOPE_HEAD = Buffer.from('{"body":', 'utf8');
+/** The bytes after the body in a canonical envelope: `,"signature":"` + 128 hex characters + `"}`. */
+const ENVELOPE_TAIL_BYTES = ',"signature":"'.length + 128 + '"}'.length;
+
+/**
+ * Checks a signed transaction whose canonical bytes the caller already holds (`canonical` = canonicalBytes(input)),
+ * without serializing it again: the shape by schema, the size and the body's canonical bytes (a view into
+ * `canonical`, what the signature covers) from the envelope's layout. The same errors as {@link parseSignedTransaction}.
+ */
+export function parseCanonicalSignedTransaction(
+  input: unknown,
+  canonical: Buffer,
+): { tx: SignedTransaction; bodyBytes: Buffer } {
+  const parsed = SignedTransactionShapeSchema.safeParse(input);
+  if (!parsed.success) throw refusal(parsed.error, 'transaction', []);
+  const bodyBytes = canonical.subarray(ENVELOPE_HEAD.length, canonical.length - ENVELOPE_TAIL_BYTES);
+  if (!canonical.subarray(0, ENVELOPE_HEAD.length).equals(ENVELOPE_HEAD) || bodyBytes[0] !== 0x7b) {
+    throw new MeridianError('MER_LEDGER_MALFORMED_TX', 'transaction bytes are not the canonical form of an envelope');
+  }
+  if (bodyBytes.length > TX_BODY_BYTES_MAX) {
+    throw new MeridianError('MER_LEDGER_TX_TOO_LARGE', `transaction: ${SIZE_MESSAGE}`, {
+      limitBytes: TX_BODY_BYTES_MAX,
+    });
+  }
+  return { tx: input as SignedTransaction, bodyBytes };
+}
+
+/** True iff `signature` is the `tx`-purpose signature of `publicKey` over a body's canonical bytes. */
+export function verifyTransactionBytes(bodyBytes: Uint8Array, signature: string, publicKey: PublicKeyInput): boolean {
+  return verifyForPurpose({ purpose: TX_PURPOSE, payload: bodyBytes, signature, publicKey });
+}
+
 /** Signs a body (checked first) with the institution's Ed25519 key under the `tx` purpose. */
 export function signTransaction(body: TxBody, privateKey: PrivateKeyInput): SignedTransaction {
   const checked = parseTxBody(body);

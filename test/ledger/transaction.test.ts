@@ -25,6 +25,7 @@ import {
   verifyForPurpose,
   verifyTransaction,
 } from '../../src/ledger/index.ts';
+import { parseCanonicalSignedTransaction, verifyTransactionBytes } from '../../src/ledger/transaction.ts';
 import { tempDir } from '../ca/helpers.ts';
 import { CHAIN_ID, keyFor, nonceFor, tx } from './fixtures.ts';
 
@@ -233,4 +234,36 @@ test('I10: txHash covers body and signature, content hash the body only; dedup k
   assert.notEqual(txDedupKey(other), txDedupKey(a));
   // The content hash, the envelope hash and the canonical bytes' plain SHA-256 are all different (domains).
   assert.notEqual(txContentHash(a.body), txHash(a));
+});
+
+test('I9: checking from the canonical bytes gives the same verdict and body bytes as serializing again (property)', () => {
+  fc.assert(
+    fc.property(
+      fc.dictionary(
+        fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'),
+        fc.jsonValue({ maxDepth: 3 }),
+        { maxKeys: 6 },
+      ),
+      (payload) => {
+        const signed = signTransaction(body({ payload: payload as TxBody['payload'] }), KEY_A);
+        const wire = JSON.parse(JSON.stringify(signed)) as unknown;
+        const { tx: checked, bodyBytes } = parseCanonicalSignedTransaction(wire, canonicalBytes(wire));
+        assert.deepEqual(bodyBytes, canonicalBytes(signed.body));
+        assert.ok(verifyTransactionBytes(bodyBytes, checked.signature, KEY_A));
+        assert.equal(verifyTransactionBytes(bodyBytes, checked.signature, keyFor('institution:hospital-b')), false);
+      },
+    ),
+    { numRuns: 100 },
+  );
+  const good = signTransaction(body(), KEY_A);
+  for (const bad of [{ ...good, extra: 1 }, { ...good, body: { ...good.body, nonce: 'abc' } }, { body: good.body }]) {
+    const viaSerializing = malformed(() => parseSignedTransaction(bad));
+    assert.equal(
+      malformed(() => parseCanonicalSignedTransaction(bad, canonicalBytes(bad))),
+      viaSerializing,
+    );
+  }
+  const huge = { ...good, body: { ...good.body, payload: { blob: 'x'.repeat(TX_BODY_BYTES_MAX) } } };
+  malformed(() => parseCanonicalSignedTransaction(huge, canonicalBytes(huge)), 'MER_LEDGER_TX_TOO_LARGE');
+  malformed(() => parseSignedTransaction(huge), 'MER_LEDGER_TX_TOO_LARGE');
 });

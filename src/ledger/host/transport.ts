@@ -68,28 +68,43 @@ export function encodeFrame(payload: unknown): Buffer {
 
 /**
  * Splits a byte stream into frames: `onFrame` per complete frame, `onError` (once, then the caller closes the
- * connection) for a frame above the limit.
+ * connection) for a frame above the limit. Chunks are kept as they arrive and joined once per frame that spans
+ * several, so a large frame (a pre-prepare of many requests) is copied once, not once per TLS record.
  */
 export function frameReader(opts: {
   frameBytesMax: number;
   onFrame: (body: Buffer) => void;
   onError: (reason: string) => void;
 }): (chunk: Buffer) => void {
-  let buf: Buffer = Buffer.alloc(0);
+  let chunks: Buffer[] = [];
+  let have = 0;
+  /** Bytes of the frame being read, its 4-byte length included; 0 while its length is not known yet. */
+  let need = 0;
   let failed = false;
   return (chunk) => {
-    if (failed) return;
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    while (buf.length >= 4) {
-      const n = buf.readUInt32BE(0);
-      if (n > opts.frameBytesMax) {
-        failed = true;
-        opts.onError(`frame of ${n} bytes exceeds ${opts.frameBytesMax}`);
-        return;
+    if (failed || chunk.length === 0) return;
+    chunks.push(chunk);
+    have += chunk.length;
+    for (;;) {
+      if (need === 0) {
+        if (have < 4) return;
+        if ((chunks[0] as Buffer).length < 4) chunks = [Buffer.concat(chunks, have)];
+        const n = (chunks[0] as Buffer).readUInt32BE(0);
+        if (n > opts.frameBytesMax) {
+          failed = true;
+          chunks = [];
+          opts.onError(`frame of ${n} bytes exceeds ${opts.frameBytesMax}`);
+          return;
+        }
+        need = 4 + n;
       }
-      if (buf.length < 4 + n) return;
-      const body = buf.subarray(4, 4 + n);
-      buf = buf.subarray(4 + n);
+      if (have < need) return;
+      const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, have);
+      const body = all.subarray(4, need);
+      const rest = all.subarray(need);
+      chunks = rest.length > 0 ? [rest] : [];
+      have = rest.length;
+      need = 0;
       opts.onFrame(body);
     }
   };

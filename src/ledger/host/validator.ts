@@ -32,7 +32,7 @@ import { createReplica, primaryOf, type ReplicaState, replicaConfig, restoreRepl
 import type { Batch, ClientRequest, CommittedBlock, Input, Output, ReplicaEnv } from '../pbft/types.ts';
 import { REQUESTS_PER_MESSAGE_MAX } from '../pbft/validate.ts';
 import { signForPurpose, toPublicKey, verifyForPurpose } from '../signing.ts';
-import { parseSignedTransaction, type SignedTransaction, verifyTransaction } from '../transaction.ts';
+import { parseCanonicalSignedTransaction, type SignedTransaction, verifyTransactionBytes } from '../transaction.ts';
 import { type ResolvedValidatorSet, resolveValidatorSet, type ValidatorSet } from '../validator-set.ts';
 import { BlockStore, txTreeOfHashes } from './block-store.ts';
 import { decodeMessage, encodeMessage } from './codec.ts';
@@ -256,23 +256,33 @@ export class Validator {
   // Transactions
 
   /** Checks a transaction fully (shape, canonical bytes, chain, institution key, signature), once per validator. */
-  #checkTx(bytes: Buffer, digest: string | undefined): SignedTransaction | string {
+  /**
+   * A transaction's verdict from its canonical bytes: shape, chain, signer and signature (cached by hash). `parsed`
+   * is the value the bytes were serialized from, when the caller has it (a client's submission); bytes from a peer
+   * are parsed here and must already be canonical. Each path serializes at most once.
+   */
+  #checkTx(bytes: Buffer, digest: string | undefined, parsed?: unknown): SignedTransaction | string {
     const hash = digest ?? txHashOfBytes(bytes);
     const hit = this.#verified.get(hash);
     if (hit) return hit.bytes.equals(bytes) ? hit.tx : 'bad-digest';
-    let tx: SignedTransaction;
+    let checked: { tx: SignedTransaction; bodyBytes: Buffer };
     try {
-      const text = bytes.toString('utf8');
-      tx = parseSignedTransaction(JSON.parse(text));
-      if (canonicalize(tx) !== text) return 'not-canonical';
+      let value = parsed;
+      if (value === undefined) {
+        const text = bytes.toString('utf8');
+        value = JSON.parse(text);
+        if (canonicalize(value) !== text) return 'not-canonical';
+      }
+      checked = parseCanonicalSignedTransaction(value, bytes);
     } catch {
       return 'malformed';
     }
+    const { tx, bodyBytes } = checked;
     if (digest !== undefined && txHashOfBytes(bytes) !== digest) return 'bad-digest';
     if (tx.body.chainId !== this.config.chainId) return 'wrong-chain';
     const key = this.#institutionKeys.get(tx.body.institution);
     if (!key) return 'unknown-institution';
-    if (!verifyTransaction(tx, key)) return 'bad-signature';
+    if (!verifyTransactionBytes(bodyBytes, tx.signature, key)) return 'bad-signature';
     this.counters.verifiedTxs++;
     if (this.#verified.size >= VERIFIED_TXS_MAX) this.#verified.delete(this.#verified.keys().next().value as string);
     this.#verified.set(hash, { bytes, tx });
@@ -323,7 +333,7 @@ export class Validator {
     }
     const txHash = txHashOfBytes(bytes);
     if (this.#blocks.locate(txHash)) return { ok: true, txHash, status: 'committed' };
-    const checked = this.#checkTx(bytes, txHash);
+    const checked = this.#checkTx(bytes, txHash, raw);
     if (typeof checked === 'string') {
       const code =
         checked === 'bad-signature'

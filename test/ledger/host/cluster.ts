@@ -77,25 +77,29 @@ export async function makeClusterFiles(opts: {
 export async function startValidatorProcess(
   files: ClusterFiles,
   name: string,
-  opts: { genesis?: string } = {},
+  opts: { genesis?: string; nodeArgs?: readonly string[] } = {},
 ): Promise<Proc> {
-  const proc = startMeridian([
-    'ledger',
-    'validator',
-    'start',
-    '--name',
-    name,
-    '--config',
-    files.configPath,
-    '--ca-dir',
-    files.caDir,
-    '--data',
-    files.dataDir(name),
-    ...(opts.genesis === undefined ? ['--app', TEST_APP] : ['--genesis', opts.genesis]),
-  ]);
+  const proc = startMeridian(
+    [
+      'ledger',
+      'validator',
+      'start',
+      '--name',
+      name,
+      '--config',
+      files.configPath,
+      '--ca-dir',
+      files.caDir,
+      '--data',
+      files.dataDir(name),
+      ...(opts.genesis === undefined ? ['--app', TEST_APP] : ['--genesis', opts.genesis]),
+    ],
+    {},
+    opts.nodeArgs,
+  );
   await waitUntil(
     () => `${name} ready; output:\n${proc.output()}`,
-    30_000,
+    60_000,
     async () =>
       proc.output().includes('ready {')
         ? true
