@@ -8,6 +8,7 @@ import { registerIngestCommands } from './ingest-commands.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerStatusCommand } from './status-command.ts';
+import { registerVerifyDataCommand } from './verify-data-command.ts';
 
 const program = new Command()
   .name('meridian')
@@ -24,6 +25,7 @@ registerDemoLoadCommand(program);
 registerStatusCommand(program);
 registerLedgerCommands(program);
 registerIngestCommands(program);
+registerVerifyDataCommand(program);
 
 try {
   await program.parseAsync(process.argv);

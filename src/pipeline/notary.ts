@@ -110,22 +110,34 @@ function recordHash(r: Omit<LogRecord, 'hash'>): string {
 export class LocalNotaryLog implements Notarizer {
   readonly #file: string;
   readonly #now: () => Date;
+  readonly #tornTail: 'refuse' | 'ignore';
   #last: { seq: number; hash: string };
 
-  private constructor(file: string, now: () => Date, last: { seq: number; hash: string }) {
+  private constructor(
+    file: string,
+    now: () => Date,
+    last: { seq: number; hash: string },
+    tornTail: 'refuse' | 'ignore',
+  ) {
     this.#file = file;
     this.#now = now;
     this.#last = last;
+    this.#tornTail = tornTail;
   }
 
-  /** Opens (or creates) the log, verifying the whole chain; a torn final line is cut off. */
-  static open(opts: { file: string; now: () => Date }): LocalNotaryLog {
-    const records = existsSync(opts.file) ? readVerified(opts.file, true) : [];
+  /**
+   * Opens (or creates) the log, verifying the whole chain; a torn final line is cut off. With `readOnly` (a
+   * verifier beside a running node) nothing is written: a torn final line is skipped, and appending is refused.
+   */
+  static open(opts: { file: string; now: () => Date; readOnly?: boolean }): LocalNotaryLog {
+    const tornTail = opts.readOnly ? 'ignore' : 'repair';
+    const records = existsSync(opts.file) ? readVerified(opts.file, tornTail) : [];
     const last = records.at(-1);
     return new LocalNotaryLog(
       opts.file,
       opts.now,
       last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: ZERO_HASH_HEX },
+      opts.readOnly ? 'ignore' : 'refuse',
     );
   }
 
@@ -139,6 +151,7 @@ export class LocalNotaryLog implements Notarizer {
    * to exactly these entries), and fsyncs before returning.
    */
   append(entries: readonly NotarizationEntry[], ledger?: LedgerAnchor): NotarizedBatch {
+    assert.ok(this.#tornTail === 'refuse', `the notary log ${this.#file} was opened read-only`);
     const parsed = entries.map((e) => NotarizationEntrySchema.parse(e));
     const { commitment } = buildBatch(parsed);
     if (ledger !== undefined) {
@@ -174,7 +187,7 @@ export class LocalNotaryLog implements Notarizer {
 
   /** Every record, verified; the inclusion proof of each entry can be rebuilt from them. */
   records(): LogRecord[] {
-    return existsSync(this.#file) ? readVerified(this.#file, false) : [];
+    return existsSync(this.#file) ? readVerified(this.#file, this.#tornTail) : [];
   }
 
   /**
@@ -208,14 +221,17 @@ export class LocalNotaryLog implements Notarizer {
   }
 }
 
-/** Reads and verifies the chain; with `repair`, a final line without its newline (a torn append) is removed. */
-function readVerified(file: string, repair: boolean): LogRecord[] {
+/**
+ * Reads and verifies the chain. A final line without its newline (a torn append) is removed (`repair`), skipped
+ * without writing (`ignore`), or refused as damage (`refuse`).
+ */
+function readVerified(file: string, tornTail: 'repair' | 'ignore' | 'refuse'): LogRecord[] {
   const text = readFileSync(file, 'utf8');
   const lines = text.split('\n');
   const tail = lines.pop() ?? '';
   if (tail !== '') {
-    if (!repair) throw corrupt(file, lines.length + 1, 'the last record is incomplete');
-    truncateSync(file, Buffer.byteLength(text, 'utf8') - Buffer.byteLength(tail, 'utf8'));
+    if (tornTail === 'refuse') throw corrupt(file, lines.length + 1, 'the last record is incomplete');
+    if (tornTail === 'repair') truncateSync(file, Buffer.byteLength(text, 'utf8') - Buffer.byteLength(tail, 'utf8'));
   }
   const out: LogRecord[] = [];
   let prev = { seq: 0, hash: ZERO_HASH_HEX };

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,12 +14,12 @@ import { Command } from 'commander';
 import { registerLedgerCommands } from '../../src/cli/ledger-commands.ts';
 import { isMeridianError } from '../../src/errors/registry.ts';
 import { LedgerClient, validatorSetOf } from '../../src/ledger/host/index.ts';
-import { type Receipt, verifyReceipt } from '../../src/ledger/index.ts';
+import { makeValidatorSet, publicKeyHex, type Receipt, verifyReceipt } from '../../src/ledger/index.ts';
 import { LedgerNotarizer, PENDING_FILE } from '../../src/pipeline/ledger-notarizer.ts';
 import { listSourceFiles, runLoad } from '../../src/pipeline/loader.ts';
 import { LocalNotaryLog, type NotarizationEntry } from '../../src/pipeline/notary.ts';
 import { latestSpecs, saveProfile, saveSpec } from '../../src/pipeline/specs-store.ts';
-import type { Proc } from '../integration/processes.ts';
+import { type Proc, runMeridian } from '../integration/processes.ts';
 import { type ClusterFiles, makeClusterFiles, startValidatorProcess } from '../ledger/host/cluster.ts';
 import { GLUCOSE_SPEC, openTestPipeline } from './load-helpers.ts';
 
@@ -82,6 +82,66 @@ function verifyEntry(n: LedgerNotarizer, e: NotarizationEntry): { height: number
   assert.equal(r.height, p.ledger.height);
   assert.equal(r.txHash, p.ledger.txHash);
   return { height: r.height, txHash: r.txHash, root: p.commitment.root };
+}
+
+/**
+ * `meridian verify-data` as a user runs it, in its own process beside the node's data: the landed file verifies
+ * and its receipt passes `meridian ledger verify`; a changed copy and an untrusted validator set do not.
+ */
+async function verifyDataCli(o: { original: string; txHash: string; scratch: string }): Promise<void> {
+  const nodeConfig = join(o.scratch, 'node.json');
+  writeFileSync(
+    nodeConfig,
+    JSON.stringify({
+      role: 'node',
+      dataDir: files.root,
+      node: {
+        name: files.clientName,
+        displayName: 'Test hospital',
+        hubUrl: 'https://127.0.0.1:9',
+        ledger: { configFile: files.configPath },
+      },
+    }),
+  );
+  const args = ['--node', files.clientName, '--config', nodeConfig];
+  const receiptFile = join(o.scratch, 'glu.receipt.json');
+  const ok = await runMeridian(['verify-data', o.original, ...args, '--receipt-out', receiptFile]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /^OK .*glu\.csv\n/);
+  assert.match(ok.stdout, /landed +lab\/glu\.csv v1/);
+  assert.ok(ok.stdout.includes(`tx ${o.txHash}`), ok.stdout);
+  const offline = await runMeridian(['ledger', 'verify', receiptFile]);
+  assert.equal(offline.code, 0, offline.stdout + offline.stderr);
+  assert.match(offline.stdout, new RegExp(`^OK height \\d+ tx ${o.txHash} entry 0`));
+
+  const changedDir = join(o.scratch, 'changed');
+  mkdirSync(changedDir, { recursive: true });
+  const changed = join(changedDir, 'glu.csv');
+  writeFileSync(changed, readFileSync(o.original, 'utf8').replace('5.5', '5.6'));
+  const bad = await runMeridian(['verify-data', changed, ...args, '--json']);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  const verdict = JSON.parse(bad.stdout) as { ok: boolean; reason: string; message: string; sameName: unknown[] };
+  assert.equal(verdict.ok, false);
+  assert.equal(verdict.reason, 'not-notarized');
+  assert.equal(verdict.sameName.length, 1);
+  assert.match(verdict.message, /other contents under this name: lab\/glu\.csv v1/);
+
+  const strangers = join(o.scratch, 'strangers.json');
+  writeFileSync(
+    strangers,
+    JSON.stringify(
+      makeValidatorSet({
+        chainId: files.config.chainId,
+        validators: files.config.validators.map((v) => ({
+          ...v,
+          publicKey: publicKeyHex(generateKeyPairSync('ed25519').publicKey),
+        })),
+      }),
+    ),
+  );
+  const untrusted = await runMeridian(['verify-data', o.original, ...args, '--validators', strangers]);
+  assert.equal(untrusted.code, 1, untrusted.stdout + untrusted.stderr);
+  assert.match(untrusted.stdout, /^FAILED .*glu\.csv: receipt-invalid: the ledger receipt does not verify/);
 }
 
 before(async () => {
@@ -292,8 +352,8 @@ test('without a quorum notarize fails within its bound; the next call commits th
   }
 });
 
-test('a load whose notarization failed is notarized by its re-run, before anything of it is mapped', {
-  timeout: 60_000,
+test('a load whose notarization failed is notarized by its re-run, before anything of it is mapped; verify-data proves the file', {
+  timeout: 240_000,
 }, async () => {
   const p = await openTestPipeline();
   const held = notarizer(2_000);
@@ -325,8 +385,9 @@ test('a load whose notarization failed is notarized by its re-run, before anythi
       assert.equal(summary.notarized?.entries, 1);
       const sha = summary.files[0]?.sha256 as string;
       assert.equal(n.isNotarized(sha), true);
-      verifyEntry(n, n.proofFor(sha)?.entry as NotarizationEntry);
+      const { txHash } = verifyEntry(n, n.proofFor(sha)?.entry as NotarizationEntry);
       assert.equal(existsSync(join(files.root, PENDING_FILE)), false);
+      await verifyDataCli({ original: join(dir, 'glu.csv'), txHash, scratch: p.dir });
       const again = await load('L3');
       assert.equal(again.notarized, null, 'a notarized unchanged file is not notarized again');
     } finally {
