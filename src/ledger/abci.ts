@@ -38,12 +38,22 @@ export interface FinalizeBlockResponse {
   readonly validatorUpdate: readonly Validator[] | undefined;
 }
 
+/**
+ * What the host already established about a transaction it offers to `checkTx`: the body's canonical bytes (the
+ * shape and size checked) and the key, as hex, its signature verified under. An application may skip redoing
+ * these, but only trusts the signature when that key is the signer's registered one.
+ */
+export interface CheckedTx {
+  readonly bodyBytes: Buffer;
+  readonly verifiedWith: string;
+}
+
 /** The application behind the ledger; every method is deterministic given the same sequence of calls. */
 export interface LedgerApplication {
   /** The last committed height and state root (0 and the genesis root before any block). */
   info(): { readonly height: number; readonly appHash: string };
   /** Cheap admission check against committed state (signature, shape, duplicates, authority); never mutates. */
-  checkTx(tx: SignedTransaction): TxOutcome;
+  checkTx(tx: SignedTransaction, checked?: CheckedTx): TxOutcome;
   /** Applies a block's transactions in order on a staged copy of the state; refused transactions change nothing. */
   finalizeBlock(block: FinalizeBlockRequest): FinalizeBlockResponse;
   /** Makes the staged state of the last finalized block the committed state. */

@@ -12,7 +12,14 @@
 import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
 import type { ErrorCode } from '../../errors/registry.ts';
-import type { FinalizeBlockRequest, FinalizeBlockResponse, LedgerApplication, TxEvent, TxOutcome } from '../abci.ts';
+import type {
+  CheckedTx,
+  FinalizeBlockRequest,
+  FinalizeBlockResponse,
+  LedgerApplication,
+  TxEvent,
+  TxOutcome,
+} from '../abci.ts';
 import { BLOCK_TXS_MAX } from '../block.ts';
 import type { JsonValue } from '../canonical-json.ts';
 import { toPublicKey } from '../signing.ts';
@@ -20,7 +27,14 @@ import type { SignedTransaction } from '../transaction.ts';
 import type { Validator } from '../validator-set.ts';
 import { nextAppHash, resultsDigest, writeSetDigest } from './app-hash.ts';
 import { type AuthContext, ContractRefusal, type Handler, iso, type TxContext } from './context.ts';
-import { BoundedLru, checkTxShape, SIGNATURE_CACHE_SIZE_DEFAULT, txDigests, verifyTxSignature } from './envelope.ts';
+import {
+  BoundedLru,
+  checkTxShape,
+  digestsOfBody,
+  SIGNATURE_CACHE_SIZE_DEFAULT,
+  txDigests,
+  verifyTxSignature,
+} from './envelope.ts';
 import { type Genesis, genesisHash, parseGenesis } from './genesis.ts';
 import { HANDLERS } from './handlers.ts';
 import { Indexes } from './indexes.ts';
@@ -110,8 +124,8 @@ class ContractsApplication implements LedgerApplication {
     return { height: this.#height, appHash: this.#appHash };
   }
 
-  checkTx(tx: SignedTransaction): TxOutcome {
-    const a = this.#admit(tx, this.#committed, this.#blockTime, false);
+  checkTx(tx: SignedTransaction, checked?: CheckedTx): TxOutcome {
+    const a = this.#admit(tx, this.#committed, this.#blockTime, false, checked);
     return a.ok ? { ok: true } : a.outcome;
   }
 
@@ -216,10 +230,13 @@ class ContractsApplication implements LedgerApplication {
   }
 
   /** Everything but the transition: the checks checkTx and finalizeBlock share. */
-  #admit(tx: unknown, state: StateReader, blockTime: number, inBlock: boolean): Admission {
-    const digests = txDigests(tx);
+  #admit(tx: unknown, state: StateReader, blockTime: number, inBlock: boolean, checked?: CheckedTx): Admission {
+    // The host's checks (shape, size, canonical body bytes) stand in for the envelope's; its signature check only
+    // counts below when it used the signer's registered key.
+    const digests =
+      checked === undefined ? txDigests(tx) : digestsOfBody((tx as SignedTransaction).signature, checked.bodyBytes);
     if (!('txHash' in digests)) return refused(digests.code, digests.message);
-    const verifiedWith = this.#verified.get(digests.txHash);
+    const verifiedWith = this.#verified.get(digests.txHash) ?? checked?.verifiedWith;
     if (verifiedWith === undefined) {
       const bad = checkTxShape(tx);
       if (bad !== undefined) return refused(bad.code, bad.message);
@@ -246,6 +263,8 @@ class ContractsApplication implements LedgerApplication {
           `signature does not verify under ${body.institution}'s registered key`,
         );
       }
+      this.#verified.set(digests.txHash, member.publicKey);
+    } else if (checked !== undefined) {
       this.#verified.set(digests.txHash, member.publicKey);
     }
     const kind = body.kind;

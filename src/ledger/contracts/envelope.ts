@@ -95,6 +95,11 @@ export function txDigests(tx: unknown): TxDigests | EnvelopeRefusal {
   } catch (e) {
     return { code: 'MER_LEDGER_MALFORMED_TX', message: `body cannot be canonical JSON: ${(e as Error).message}` };
   }
+  return digestsOfBody(signature, bodyBytes);
+}
+
+/** The hashes of a transaction from its signature and its body's canonical bytes (no serialization). */
+export function digestsOfBody(signature: string, bodyBytes: Buffer): TxDigests {
   // canonical({ body, signature }) is `{"body":<body>,"signature":"<hex>"}`: keys sort as body < signature.
   const txHash = createHash('sha256')
     .update(TX_PREFIX)

@@ -14,7 +14,7 @@ export {
   signContractTx,
 } from './client.ts';
 export { CONSENT_PURPOSES_MAX } from './consent.ts';
-export { BoundedLru, SIGNATURE_CACHE_SIZE_DEFAULT, txDigests } from './envelope.ts';
+export { BoundedLru, digestsOfBody, SIGNATURE_CACHE_SIZE_DEFAULT, txDigests } from './envelope.ts';
 export {
   type ContractParams,
   ContractParamsSchema,

@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TlsMaterial } from '../../ca/index.ts';
 import { MeridianError } from '../../errors/registry.ts';
-import type { LedgerApplication, TxOutcome } from '../abci.ts';
+import type { CheckedTx, LedgerApplication, TxOutcome } from '../abci.ts';
 import {
   type BlockHeader,
   blockHeaderHash,
@@ -31,7 +31,7 @@ import { certificateValid, quorumSize } from '../pbft/quorum.ts';
 import { createReplica, primaryOf, type ReplicaState, replicaConfig, restoreReplica, step } from '../pbft/replica.ts';
 import type { Batch, ClientRequest, CommittedBlock, Input, Output, ReplicaEnv } from '../pbft/types.ts';
 import { REQUESTS_PER_MESSAGE_MAX } from '../pbft/validate.ts';
-import { signForPurpose, toPublicKey, verifyForPurpose } from '../signing.ts';
+import { publicKeyHex, signForPurpose, toPublicKey, verifyForPurpose } from '../signing.ts';
 import { parseCanonicalSignedTransaction, type SignedTransaction, verifyTransactionBytes } from '../transaction.ts';
 import { type ResolvedValidatorSet, resolveValidatorSet, type ValidatorSet } from '../validator-set.ts';
 import { BlockStore, txTreeOfHashes } from './block-store.ts';
@@ -46,6 +46,13 @@ export const ATTESTATION_VIEW = 0;
 export const INBOX_INPUTS_MAX = 50_000;
 /** Inputs stepped per event-loop turn before the log is flushed and the outputs sent. */
 export const INPUTS_PER_TURN_MAX = 2_000;
+
+/** A transaction whose signature the host verified: its bytes, the parsed envelope, body bytes and signer key. */
+interface VerifiedTx extends CheckedTx {
+  readonly bytes: Buffer;
+  readonly tx: SignedTransaction;
+}
+
 /** Transactions whose signature check is remembered, so each is verified once per validator. */
 export const VERIFIED_TXS_MAX = 65_536;
 /** Transactions verified between two turns of the event loop while admitting a client's submission. */
@@ -142,9 +149,9 @@ export class Validator {
   readonly #wal: ReplicaWal;
   readonly #app: LedgerApplication;
   readonly #transport: PeerTransport;
-  readonly #institutionKeys = new Map<string, KeyObject>();
+  readonly #institutionKeys = new Map<string, { key: KeyObject; hex: string }>();
   readonly #validatorKeys = new Map<string, KeyObject>();
-  readonly #verified = new Map<string, { bytes: Buffer; tx: SignedTransaction }>();
+  readonly #verified = new Map<string, VerifiedTx>();
   #state: ReplicaState;
   #inbox: Input[] = [];
   #clientQueue: ClientRequest[] = [];
@@ -177,7 +184,10 @@ export class Validator {
     this.#blocks = parts.blocks;
     this.#wal = parts.wal;
     this.#state = parts.state;
-    for (const [name, key] of institutionKeysOf(opts.config)) this.#institutionKeys.set(name, toPublicKey(key));
+    for (const [name, raw] of institutionKeysOf(opts.config)) {
+      const key = toPublicKey(raw);
+      this.#institutionKeys.set(name, { key, hex: publicKeyHex(key) });
+    }
     for (const v of opts.config.validators) this.#validatorKeys.set(v.name, toPublicKey(v.publicKey));
     this.#app = opts.createApplication();
     const self = opts.config.validators.find((v) => v.name === opts.name);
@@ -261,10 +271,10 @@ export class Validator {
    * is the value the bytes were serialized from, when the caller has it (a client's submission); bytes from a peer
    * are parsed here and must already be canonical. Each path serializes at most once.
    */
-  #checkTx(bytes: Buffer, digest: string | undefined, parsed?: unknown): SignedTransaction | string {
+  #checkTx(bytes: Buffer, digest: string | undefined, parsed?: unknown): VerifiedTx | string {
     const hash = digest ?? txHashOfBytes(bytes);
     const hit = this.#verified.get(hash);
-    if (hit) return hit.bytes.equals(bytes) ? hit.tx : 'bad-digest';
+    if (hit) return hit.bytes.equals(bytes) ? hit : 'bad-digest';
     let checked: { tx: SignedTransaction; bodyBytes: Buffer };
     try {
       let value = parsed;
@@ -280,13 +290,14 @@ export class Validator {
     const { tx, bodyBytes } = checked;
     if (digest !== undefined && txHashOfBytes(bytes) !== digest) return 'bad-digest';
     if (tx.body.chainId !== this.config.chainId) return 'wrong-chain';
-    const key = this.#institutionKeys.get(tx.body.institution);
-    if (!key) return 'unknown-institution';
-    if (!verifyTransactionBytes(bodyBytes, tx.signature, key)) return 'bad-signature';
+    const signer = this.#institutionKeys.get(tx.body.institution);
+    if (!signer) return 'unknown-institution';
+    if (!verifyTransactionBytes(bodyBytes, tx.signature, signer.key)) return 'bad-signature';
     this.counters.verifiedTxs++;
     if (this.#verified.size >= VERIFIED_TXS_MAX) this.#verified.delete(this.#verified.keys().next().value as string);
-    this.#verified.set(hash, { bytes, tx });
-    return tx;
+    const verified: VerifiedTx = { bytes, tx, bodyBytes, verifiedWith: signer.hex };
+    this.#verified.set(hash, verified);
+    return verified;
   }
 
   /**
@@ -345,7 +356,7 @@ export class Validator {
               : 'MER_LEDGER_MALFORMED_TX';
       return this.#refuseTx(txHash, code, `transaction refused: ${checked}`);
     }
-    const verdict = this.#app.checkTx(checked);
+    const verdict = this.#app.checkTx(checked.tx, checked);
     if (!verdict.ok) return this.#refuseTx(txHash, verdict.code, verdict.message);
     this.#clientQueue.push({ digest: txHash, bytes });
     return { ok: true, txHash, status: 'pending' };

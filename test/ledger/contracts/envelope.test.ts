@@ -3,14 +3,21 @@ import { test } from 'node:test';
 import {
   BoundedLru,
   createLedgerApplication,
+  digestsOfBody,
   nonceTimeMs,
   nonceWithTime,
   type PayloadOf,
   txDigests,
 } from '../../../src/ledger/contracts/index.ts';
-import { canonicalize, type SignedTransaction, txContentHash, txHash } from '../../../src/ledger/index.ts';
+import {
+  canonicalize,
+  publicKeyHex,
+  type SignedTransaction,
+  txContentHash,
+  txHash,
+} from '../../../src/ledger/index.ts';
 import { CHAIN_ID, tx as coreTx } from '../fixtures.ts';
-import { Harness, h, T0, testGenesis } from './harness.ts';
+import { Harness, h, institutionKey, T0, testGenesis } from './harness.ts';
 
 function notarize(hx: Harness, label: string, opts: { timeMs?: number; institution?: string } = {}): SignedTransaction {
   return hx.tx(
@@ -204,4 +211,29 @@ test('C1: a refused transaction writes nothing, not even its dedup key', () => {
   // Once the request exists, the very same transaction (still within its nonce window) is accepted.
   hx.request('r1');
   hx.ok(decide);
+});
+
+test("the host's signature check stands only when it used the signer's registered key", () => {
+  const hx = new Harness();
+  const good = notarize(hx, 'host-checked');
+  const tampered: SignedTransaction = {
+    ...good,
+    body: { ...good.body, payload: { ...good.body.payload, location: 'ods/elsewhere' } },
+  };
+  const bodyBytes = (t: SignedTransaction) => Buffer.from(canonicalize(t.body), 'utf8');
+  const registered = publicKeyHex(institutionKey('hospital-a'));
+  const app = createLedgerApplication(testGenesis());
+  // Verified by the host under a key the ledger does not register for hospital-a: the app verifies for itself.
+  const stranger = publicKeyHex(institutionKey('hospital-b'));
+  const refused = app.checkTx(tampered, { bodyBytes: bodyBytes(tampered), verifiedWith: stranger });
+  assert.equal(!refused.ok && refused.code, 'MER_LEDGER_BAD_SIGNATURE');
+  // Under the registered key the host's check stands, and the block that carries it needs no second verification:
+  // its digests are the same as from serializing the envelope, so the cache entry is found.
+  assert.deepEqual(app.checkTx(good, { bodyBytes: bodyBytes(good), verifiedWith: registered }), { ok: true });
+  const fresh = createLedgerApplication(testGenesis());
+  const block = { height: 1, proposer: 'hub', proposerTime: T0 + 1_000, txs: [good] };
+  assert.deepEqual(app.finalizeBlock(block), fresh.finalizeBlock(block));
+  const d = txDigests(good);
+  assert.ok('txHash' in d);
+  assert.deepEqual(digestsOfBody(good.signature, bodyBytes(good)), d);
 });
