@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isMeridianError, MeridianError } from '../errors/registry.ts';
 import { MERIDIAN_VERSION } from '../version.ts';
+import { registerAnalyzeCommand } from './analyze-command.ts';
 import { registerCaCommands } from './ca-commands.ts';
 import { registerDemoCommand, registerDemoGenerateCommand, registerDemoLoadCommand } from './demo-command.ts';
 import { registerIngestCommands } from './ingest-commands.ts';
@@ -26,6 +27,7 @@ registerStatusCommand(program);
 registerLedgerCommands(program);
 registerIngestCommands(program);
 registerVerifyDataCommand(program);
+registerAnalyzeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -88,6 +88,17 @@ export const HubConfigSchema = z.strictObject({
           configFile: z.string().min(1),
         })
         .optional(),
+      /**
+       * Rate limit of federated analyses per researcher against averaging attacks: at most `repeatsMax` of the
+       * same or a near-identical analysis, and `distinctMax` different ones, in any sliding `windowMs`.
+       */
+      queryLimit: z
+        .strictObject({
+          repeatsMax: int(1, 1_000).default(3),
+          windowMs: int(1_000, 30 * 86_400_000).default(86_400_000),
+          distinctMax: int(1, 10_000).default(500),
+        })
+        .prefault({}),
     })
     .prefault({}),
 });
@@ -153,6 +164,11 @@ export const NodeConfigSchema = z.strictObject({
           .array(z.enum(['count', 'descriptive', 'km', 'glm', 'cox', 'fedavg']))
           .max(6)
           .default(['count', 'descriptive', 'km', 'glm', 'cox']),
+        /**
+         * How counts leave the node (a consortium option): `suppress` releases exact counts and withholds those
+         * under minCell; `obfuscate` releases SHRINE-style noisy counts rounded to 5, "10 or fewer" below.
+         */
+        countRelease: z.enum(['suppress', 'obfuscate']).default('suppress'),
       })
       .prefault({}),
   }),

@@ -17,6 +17,18 @@ export const DEMO_HOSPITALS: readonly DemoHospital[] = [
   { name: 'hospital-c', displayName: '滨海市第三人民医院 Binhai Third People’s Hospital' },
 ];
 
+/**
+ * Analysis kinds the demo hospitals run without a steward's approval: every kind, FedAvg model training included
+ * (the node default leaves FedAvg to the steward), so a researcher can try each analysis on the demo at once.
+ */
+export const DEMO_AUTO_APPROVE = ['count', 'descriptive', 'km', 'glm', 'cox', 'fedavg'] as const;
+
+/**
+ * Same-question repeats the demo hub allows a researcher per day: the demo's data are synthetic and its tests and
+ * tours ask the same cohort many times, so the production default (3) is relaxed here.
+ */
+export const DEMO_QUERY_REPEATS_MAX = 50;
+
 /** Password of every demo account (local demo only; printed at start). */
 export const DEMO_PASSWORD = 'Meridian-demo-2026';
 

@@ -16,7 +16,13 @@ import { type HomeLayout, homeLayout } from '../cli/home.ts';
 import { MeridianError } from '../errors/registry.ts';
 import type { NodeView } from '../hub/nodes/node-tracker.ts';
 import { writeFileAtomic } from '../store/index.ts';
-import { DEMO_ACCOUNTS, DEMO_HOSPITALS, DEMO_PASSWORD } from './consortium.ts';
+import {
+  DEMO_ACCOUNTS,
+  DEMO_AUTO_APPROVE,
+  DEMO_HOSPITALS,
+  DEMO_PASSWORD,
+  DEMO_QUERY_REPEATS_MAX,
+} from './consortium.ts';
 import {
   DEMO_CHAIN_ID,
   DEMO_LEDGER_PORT_OFFSET,
@@ -147,6 +153,7 @@ async function startConsortium(
       peerPort: opts.hubPeerPort,
       portalDir: join(ROOT, 'web', 'dist'),
       ledger: { configFile: ledger.configFile },
+      queryLimit: { repeatsMax: DEMO_QUERY_REPEATS_MAX },
     },
   });
   const nodes = DEMO_HOSPITALS.map((h, i) => {
@@ -163,6 +170,7 @@ async function startConsortium(
         hubUrl: hubPeerUrl,
         linkageKeyFile: linkageKey,
         ledger: { configFile: ledger.configFile, prefer: h.name },
+        federation: { autoApprove: [...DEMO_AUTO_APPROVE] },
       },
     });
     return { ...h, configFile, url: `https://${urlHost(opts.host)}:${port}` };

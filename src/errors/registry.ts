@@ -393,6 +393,51 @@ export const ERROR_REGISTRY = {
     status: 422,
     title: "A hospital's analysis rows are fewer than the minimum cell size; it releases nothing for this analysis",
   },
+  MER_FED_RERUN_NOT_FOUND: {
+    status: 404,
+    title:
+      'The hub keeps no partial count task with this id to re-run (complete, never partial, or dropped as the oldest)',
+  },
+  MER_FED_RERUN_FORBIDDEN: { status: 403, title: 'Only the researcher who ran a task may re-run it' },
+  MER_FED_RERUN_BUSY: { status: 409, title: 'A re-run of this task is already running; wait for its answer' },
+  MER_FED_APPROVAL_NOT_FOUND: {
+    status: 404,
+    title: "The hospital node holds no task with this id waiting for its steward's decision",
+  },
+  MER_FED_APPROVAL_DECIDED: { status: 409, title: "The hospital's steward already decided this task" },
+  MER_FED_OTHER_HOSPITAL: {
+    status: 403,
+    title: "A data steward may only see and decide the federated tasks waiting at their own hospital's node",
+  },
+  MER_CLI_DEFINITION_INVALID: {
+    status: 400,
+    title:
+      'An analysis definition file is unreadable, not JSON, or breaks its schema; the message names the file and the JSON path',
+  },
+  MER_DISCLOSURE_FEDAVG_REFUSED: {
+    status: 422,
+    title:
+      'A hospital refused to train a FedAvg model: an outcome class or binary feature under the minimum cell, or too many parameters for its rows',
+  },
+  MER_SECAGG_RECOVERY_REFUSED: {
+    status: 403,
+    title:
+      'A hospital refuses a secure-aggregation recovery request that would let the hub unmask one hospital (both kinds of shares of a peer, too few survivors, a peer it saw answer)',
+  },
+  MER_SECAGG_RECOVERY_FAILED: {
+    status: 502,
+    title:
+      "The hub could not reconstruct a dropped hospital's masks from the survivors' shares (too few, or inconsistent)",
+  },
+  MER_FED_DP_NOT_CHARGED: {
+    status: 403,
+    title:
+      "A DP task's ε is not covered by its charge on the hospital's ledger replica, or the hospital already released it once",
+  },
+  MER_LEDGER_UNAVAILABLE: {
+    status: 503,
+    title: 'The hub has no consortium ledger configured, or no validator answered in time; try again',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

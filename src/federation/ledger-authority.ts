@@ -58,7 +58,9 @@ function isAuthorization(x: unknown): x is TaskAuthorization {
     typeof r.analysisKind === 'string' &&
     typeof r.status === 'string' &&
     Array.isArray(r.hospitals) &&
-    r.hospitals.every((h) => typeof h === 'string')
+    r.hospitals.every((h) => typeof h === 'string') &&
+    (r.epsilonChargedMicros === undefined || Number.isSafeInteger(r.epsilonChargedMicros)) &&
+    (r.receipts === undefined || (typeof r.receipts === 'object' && r.receipts !== null))
   );
 }
 

@@ -8,6 +8,7 @@
  */
 import { MeridianError } from '../errors/registry.ts';
 import type { PrivateKeyInput } from '../ledger/signing.ts';
+import { checkDpCharge, dpOfTask } from './dp-task.ts';
 import {
   type AnalysisKind,
   FEDERATION_TASK_KIND,
@@ -29,6 +30,10 @@ export interface TaskAuthorization {
   readonly analysisKind: string;
   readonly hospitals: readonly string[];
   readonly status: string;
+  /** ε charged to the task on the ledger (micro-ε), which a DP task's noise must not exceed. */
+  readonly epsilonChargedMicros?: number;
+  /** Hospitals that filed their execution receipt for the task. */
+  readonly receipts?: Readonly<Record<string, unknown>>;
 }
 
 /** Where a node reads authorizations: its own validator's committed contract state. */
@@ -88,6 +93,14 @@ export function receiptResultHash(task: FederatedTask, answerHashes: readonly st
   return resultHashOf({ taskHash: taskHashOf(task), answers: [...answerHashes] });
 }
 
+/** Starts remembering a task's answer hashes, forgetting the oldest task when the memory is full. */
+function remember(tasks: Map<string, string[]>, taskId: string): string[] {
+  if (tasks.size >= TASKS_REMEMBERED_MAX) tasks.delete(tasks.keys().next().value as string);
+  const hashes: string[] = [];
+  tasks.set(taskId, hashes);
+  return hashes;
+}
+
 /** Checks a task against its ledger authorization and this node's policy; throws the refusal. */
 export async function admitTask(deps: FederationNodeDeps, task: FederatedTask): Promise<void> {
   const auth = await deps.authority.authorization(task.taskId);
@@ -107,6 +120,8 @@ export async function admitTask(deps: FederationNodeDeps, task: FederatedTask): 
     auth.hospitals.length === task.hospitals.length && task.hospitals.every((h) => auth.hospitals.includes(h));
   if (!sameSet) throw refuse('the task names other hospitals than the authorization');
   if (auth.status === 'released') throw refuse('its result was already released; a new task is needed');
+  const dp = dpOfTask(task);
+  if (dp !== undefined) checkDpCharge({ task, dp, node: deps.node, ledger: auth });
   if (!deps.policy.autoApprove.has(task.kind) && !deps.policy.approvedTasks?.has(task.taskId)) {
     throw new MeridianError(
       'MER_FED_NODE_POLICY',
@@ -155,6 +170,18 @@ export async function runFederatedRound(deps: FederationNodeDeps, payload: unkno
       kind: run.task.kind,
     });
   }
+  if (dpOfTask(run.task) !== undefined) {
+    // One charge pays for one release: a DP task is run once per node (reserved before it runs, so a
+    // concurrent duplicate is refused too), even when that run fails.
+    if (tasks.has(run.task.taskId)) {
+      throw new MeridianError(
+        'MER_FED_DP_NOT_CHARGED',
+        `${deps.node} already ran DP task ${run.task.taskId}; its charge pays for one release`,
+        { taskId: run.task.taskId, node: deps.node },
+      );
+    }
+    remember(tasks, run.task.taskId);
+  }
   const result = await runner({ task: run.task, round: run.round, input: run.input });
   const signed = signNodeAnswer({
     task: run.task,
@@ -163,11 +190,7 @@ export async function runFederatedRound(deps: FederationNodeDeps, payload: unkno
     result,
     privateKey: deps.signingKey,
   });
-  const hashes = tasks.get(run.task.taskId) ?? [];
-  if (hashes.length === 0) {
-    if (tasks.size >= TASKS_REMEMBERED_MAX) tasks.delete(tasks.keys().next().value as string);
-    tasks.set(run.task.taskId, hashes);
-  }
+  const hashes = tasks.get(run.task.taskId) ?? remember(tasks, run.task.taskId);
   hashes.push(signed.answer.resultHash);
   return signed;
 }

@@ -23,11 +23,18 @@ import { LocalPasswordProvider, type LoginProvider } from './auth/providers.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { SessionIssuer } from './auth/sessions.ts';
 import { UserStore } from './auth/users.ts';
+import { registerApprovalRoutes } from './federation/approvals-routes.ts';
+import { registerConceptRoutes } from './federation/concepts-routes.ts';
+import { PartialCounts } from './federation/partial-counts.ts';
+import { QueryLimiter } from './federation/query-limiter.ts';
+import { registerRerunRoute } from './federation/rerun.ts';
 import { registerFederationRoutes } from './federation/routes.ts';
 import { hubFederation } from './federation/setup.ts';
 import { registerIdentityRoutes } from './identity/routes.ts';
 import { IdentitySweeper } from './identity/sweep.ts';
 import { type IngestTimeouts, registerIngestRoutes } from './ingest/routes.ts';
+import { hubLedgerReader } from './ledger/reader.ts';
+import { registerLedgerRoutes } from './ledger/routes.ts';
 import { NodeTracker } from './nodes/node-tracker.ts';
 import { registerChannelRoutes, registerNodeApiRoutes } from './nodes/routes.ts';
 import { TaskQueues } from './nodes/task-queue.ts';
@@ -112,7 +119,16 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
   registerQualityRoutes(userApp, { tracker, queues, audit, timeouts: opts.qualityTimeouts });
   registerPrivacyRoutes(userApp, { tracker, queues, audit });
   const federation = hubFederation({ config: opts.config, tls: opts.tls, tracker, queues });
-  if (federation) registerFederationRoutes(userApp, { federation: federation.service, audit });
+  if (federation) {
+    const limiter = new QueryLimiter({ options: opts.config.hub.queryLimit, now: () => now().getTime() });
+    const partials = new PartialCounts({ db: opts.db, now });
+    registerFederationRoutes(userApp, { federation: federation.service, audit, limiter, partials });
+    registerRerunRoute(userApp, { federation: federation.service, partials, audit });
+  }
+  registerConceptRoutes(userApp);
+  registerApprovalRoutes(userApp, { tracker, queues, audit });
+  const ledgerReader = hubLedgerReader({ config: opts.config, tls: opts.tls, now });
+  registerLedgerRoutes(userApp, { reader: ledgerReader, audit });
   await registerPortal(userApp, opts.portalDir);
 
   const peerApp = await createBaseApp({
@@ -138,6 +154,7 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
       queues.wakeAll();
       await Promise.allSettled([userApp.close(), peerApp.close()]);
       federation?.close();
+      ledgerReader?.close();
     },
   };
 }

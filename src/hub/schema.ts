@@ -3,6 +3,7 @@
 import { type Generated, type Kysely, type Selectable, sql } from 'kysely';
 import { IDENTITY_MIGRATIONS, type IdentityDatabase } from '../identity/schema.ts';
 import type { Migration } from '../store/index.ts';
+import { FEDERATION_HUB_MIGRATIONS, type FederationHubDatabase } from './federation/schema.ts';
 
 /** Row of hub_users: a local account (password) or one linked to an OIDC subject. */
 export interface HubUserTable {
@@ -45,8 +46,8 @@ export interface HubAuditTable {
   detail: unknown;
 }
 
-/** Kysely view of the hub's database (its own tables and the master patient index it keeps). */
-export interface HubDatabase extends IdentityDatabase {
+/** Kysely view of the hub's database (its own tables, the master patient index and the federation's partial counts). */
+export interface HubDatabase extends IdentityDatabase, FederationHubDatabase {
   hub_users: HubUserTable;
   hub_nodes: HubNodeTable;
   hub_audit: HubAuditTable;
@@ -107,4 +108,5 @@ export const HUB_MIGRATIONS: Migration[] = [
     },
   },
   ...IDENTITY_MIGRATIONS,
+  ...FEDERATION_HUB_MIGRATIONS,
 ];

@@ -1,12 +1,14 @@
 /**
  * The node's federated-analysis handlers, wired to its stores and its ledger: tasks are admitted against the
  * authorization on the node's own validator, the hospitals' identity keys (for secure aggregation) come from the
- * ledger's membership, answers are signed with the node's identity key. A node without `node.ledger` runs no
- * federated analysis (it could not check an authorization), and says so when asked.
+ * ledger's membership, answers are signed with the node's identity key. A task whose kind the local policy does not
+ * run automatically waits for the data steward's decision (federation-approvals.ts). A node without `node.ledger`
+ * runs no federated analysis (it could not check an authorization), and says so when asked.
  */
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { identityPaths, type TlsMaterial } from '../ca/index.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import { MeridianError } from '../errors/registry.ts';
@@ -14,6 +16,7 @@ import { openAnalysisLayer } from '../federation/ads/index.ts';
 import { countRunner } from '../federation/analyses/count.ts';
 import { coxRunner } from '../federation/analyses/cox.ts';
 import { descriptiveRunner } from '../federation/analyses/descriptive.ts';
+import { fedavgRunner } from '../federation/analyses/fedavg.ts';
 import { glmRunner } from '../federation/analyses/glm.ts';
 import { kmRunner } from '../federation/analyses/km.ts';
 import {
@@ -23,14 +26,19 @@ import {
   ledgerTaskAuthority,
 } from '../federation/ledger-authority.ts';
 import { federationTaskHandlers, type ReceiptFiler } from '../federation/node.ts';
+import { FEDERATION_TASK_KIND } from '../federation/protocol.ts';
 import { signContractTx } from '../ledger/contracts/index.ts';
 import { LedgerClient, readLedgerConfig } from '../ledger/host/index.ts';
 import type { Lake } from '../store/index.ts';
+import { approvalTaskHandlers, FederationApprovals, withStewardApproval } from './federation-approvals.ts';
 import type { TaskHandler } from './hub-channel.ts';
+import type { NodeDatabase } from './schema.ts';
 
 /** The `federation.run` handler of this node and what to close when the node stops. */
 export async function nodeFederation(opts: {
   config: NodeConfig;
+  /** The node's database: the tasks held for its steward (federation-approvals.ts) and its audit log. */
+  db: Kysely<NodeDatabase>;
   lake: Pick<Lake, 'query' | 'tables' | 'dir'>;
   tls: TlsMaterial;
   log?: (message: string, err?: unknown) => void;
@@ -71,7 +79,7 @@ export async function nodeFederation(opts: {
       );
     }
   };
-  const { minCell, autoApprove } = config.node.federation;
+  const { minCell, autoApprove, countRelease } = config.node.federation;
   // Counts read the analysis layer (docs/decisions/0009), rebuilt from DWD when a load changed it; build it now
   // in the background so the first count after start does not wait for it.
   const layer = await openAnalysisLayer({
@@ -80,20 +88,29 @@ export async function nodeFederation(opts: {
     threads: 1,
   });
   void layer.refresh().catch((e: unknown) => opts.log?.('the analysis layer could not be built at start', e));
-  const handlers = federationTaskHandlers({
+  const approvals = new FederationApprovals({ db: opts.db, node: config.node.name });
+  await approvals.load();
+  const federationHandlers = federationTaskHandlers({
     node: config.node.name,
     signingKey,
     authority: ledgerTaskAuthority({ client, prefer, order: validators }),
-    policy: { autoApprove: new Set(autoApprove) },
+    policy: { autoApprove: new Set(autoApprove), approvedTasks: approvals.approved },
     receipts,
     runners: {
-      count: countRunner({ analysisLayer: layer, minCell }),
+      count: countRunner({ analysisLayer: layer, minCell, release: { mode: countRelease } }),
       glm: glmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
       km: kmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
       cox: coxRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
       descriptive: descriptiveRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
+      fedavg: fedavgRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
     },
   });
+  const run = federationHandlers[FEDERATION_TASK_KIND] as TaskHandler;
+  const handlers: Record<string, TaskHandler> = {
+    ...federationHandlers,
+    [FEDERATION_TASK_KIND]: withStewardApproval(approvals, run),
+    ...approvalTaskHandlers(approvals),
+  };
   return {
     handlers,
     close: async () => {

@@ -31,6 +31,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
   const tls = loadTlsMaterial({ dir: config.pki.caDir, name: config.pki.identity });
   const federation = await nodeFederation({
     config,
+    db: stores.db,
     lake: stores.lake,
     tls,
     log: (message, err) => log.error({ err }, message),

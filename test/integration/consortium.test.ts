@@ -100,7 +100,7 @@ after(async () => {
 });
 
 test('the node announces itself over mutual TLS; status --json and GET /api/nodes list it up', async () => {
-  await waitUntil('node up', 30_000, async () => ((await nodeState()) === 'up' ? true : undefined));
+  await waitUntil('node up', 90_000, async () => ((await nodeState()) === 'up' ? true : undefined));
   const status = await runMeridian(['status', '--json', '--home', home, '--hub-url', peerUrl()]);
   assert.equal(status.code, 0, status.stderr);
   const view = JSON.parse(status.stdout) as {
@@ -130,7 +130,7 @@ test('the node announces itself over mutual TLS; status --json and GET /api/node
 });
 
 test('kill -9 turns the node down within 10 s; a restart brings it back up', async () => {
-  await waitUntil('node up', 30_000, async () => ((await nodeState()) === 'up' ? true : undefined));
+  await waitUntil('node up', 90_000, async () => ((await nodeState()) === 'up' ? true : undefined));
   node?.child.kill('SIGKILL');
   await node?.exited;
   const killedAt = Date.now();
@@ -146,13 +146,13 @@ test('kill -9 turns the node down within 10 s; a restart brings it back up', asy
 });
 
 test('a graceful stop (SIGTERM) says goodbye: the node is down at once and the process exits 0', async () => {
-  await waitUntil('node up', 30_000, async () => ((await nodeState()) === 'up' ? true : undefined));
+  await waitUntil('node up', 90_000, async () => ((await nodeState()) === 'up' ? true : undefined));
   node?.child.kill('SIGTERM');
   const exit = await node?.exited;
   assert.equal(exit?.code, 0, node?.output());
   assert.equal(await nodeState(), 'down');
   node = startNode();
-  await waitUntil('node back up', 30_000, async () => ((await nodeState()) === 'up' ? true : undefined));
+  await waitUntil('node back up', 90_000, async () => ((await nodeState()) === 'up' ? true : undefined));
 });
 
 /** Calls the hub's institution port with the given client material (trusting the consortium CA for the server). */
@@ -265,7 +265,7 @@ test('status names an unreachable hub clearly', async () => {
 });
 
 test("a node's peer port serves other institutions over mutual TLS and refuses callers without a certificate", async () => {
-  await waitUntil('node up', 30_000, async () => ((await nodeState()) === 'up' ? true : undefined));
+  await waitUntil('node up', 90_000, async () => ((await nodeState()) === 'up' ? true : undefined));
   const info = await httpsRequestJson({
     url: `https://127.0.0.1:${ports.node}/peer/v1/info`,
     method: 'GET',

@@ -16,11 +16,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { aucMannWhitney, predictLogits } from '../../src/analytics/fedavg/index.ts';
 import {
   fitCoxPooled,
   fitGlmPooled,
@@ -38,7 +39,15 @@ import { PARAMETER_SHARE_MAX_DEFAULT } from '../../src/federation/disclosure/ind
 import { contractHash, epsilonToMicros, signContractTx } from '../../src/ledger/contracts/index.ts';
 import { LedgerClient, readLedgerConfig } from '../../src/ledger/host/index.ts';
 import { DWD_TABLES } from '../../src/model/dwd.ts';
-import { demoPortArgs, demoPorts, type Proc, startMeridian, waitForOutput, waitUntil } from './processes.ts';
+import {
+  demoPortArgs,
+  demoPorts,
+  type Proc,
+  runMeridian,
+  startMeridian,
+  waitForOutput,
+  waitUntil,
+} from './processes.ts';
 
 const PATIENTS = 240;
 const HOSPITALS = DEMO_HOSPITALS.map((h) => h.name);
@@ -568,6 +577,63 @@ test('federated Cox on the demo equals the pooled fit within 1e-8, stratified an
     assert.match(message, new RegExp(`${h} \\(MER_DISCLOSURE_(COHORT_TOO_SMALL|GLM_REFUSED): [^)]*${h} refuses`));
 });
 
+test('FedAvg trains a logistic model of diabetic complications on the demo: the loss falls, the AUC beats 0.6 and is the pooled one', {
+  timeout: 240_000,
+}, async (t) => {
+  const { requestId, projectId } = await approvedRequest(['fedavg']);
+  const features = ['hba1c', 'age', 'bmi'];
+  const parameters = {
+    outcome: 'complication',
+    features,
+    rounds: 8,
+    epochs: 2,
+    batchSize: 16,
+    learningRate: 0.2,
+    clipNorm: 5,
+    seed: 11,
+  };
+  const res = await post('/api/federation/fedavg', {
+    requestId,
+    projectId,
+    cohort: COHORT,
+    variables: VARIABLES,
+    parameters,
+    hospitals: HOSPITALS,
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  type Round = { round: number; trainLoss: number; loss: number; auc: number | null; aucError: number | null };
+  const history = res.body.history as Round[];
+  t.diagnostic(`fedavg history ${JSON.stringify(history)}; weights ${JSON.stringify(res.body.weights)}`);
+  assert.equal(history.length, parameters.rounds);
+  const first = history[0] as Round;
+  const last = history.at(-1) as Round;
+  assert.ok(last.loss < first.trainLoss, `loss ${first.trainLoss} → ${last.loss}`);
+  assert.ok(last.auc !== null && last.auc > 0.6, `AUC ${last.auc}: HbA1c, age and BMI raise the generator's risk`);
+  assert.ok((res.body.ledger as { release: unknown }).release, JSON.stringify(res.body.ledger));
+
+  // The released AUC is the exact AUC of the final model on the pooled Parquet rows, within the grid's error.
+  const scaling = res.body.features as { name: string; mean: number; sd: number }[];
+  const x: number[] = [];
+  const y: number[] = [];
+  for (const rows of (await parquetRows(COHORT, VARIABLES)).values()) {
+    const d = designMatrix(rows, { outcome: 'complication', covariates: features, intercept: false });
+    for (const row of d.X) {
+      row.forEach((v, k) => {
+        x.push((v - (scaling[k]?.mean as number)) / (scaling[k]?.sd as number));
+      });
+    }
+    y.push(...d.y);
+  }
+  assert.equal(res.body.n, y.length);
+  const data = { features: features.length, x: Float64Array.from(x), y: Float64Array.from(y) };
+  const model = {
+    spec: { kind: 'logistic' as const, features: features.length },
+    params: Float64Array.from(res.body.weights as number[]),
+  };
+  const exact = aucMannWhitney(predictLogits(model, data), data.y) as number;
+  assert.ok(Math.abs(last.auc - exact) <= (last.aucError as number) + 1e-12, `AUC ${last.auc} vs exact ${exact}`);
+});
+
 // Keep last: it stops a hospital node for good.
 test('with one hospital stopped, a count is partial and names it; the exact GLM refuses', {
   timeout: 180_000,
@@ -609,4 +675,261 @@ test('with one hospital stopped, a count is partial and names it; the exact GLM 
   });
   assert.equal(glm.status, 503, JSON.stringify(glm.body));
   assert.equal((glm.body.error as { code: string }).code, 'MER_FED_PARTIAL');
+});
+
+// After the test above stopped hospital C: re-running a partial count, the steward's approval, concept search
+// and `meridian analyze`. These restart hospital C themselves (and leave it running under its own config).
+
+/** Hospital node processes these tests started (stopped after the suite). */
+const restartedNodes: Proc[] = [];
+
+after(async () => {
+  for (const p of restartedNodes) {
+    p.child.kill('SIGTERM');
+    await p.exited;
+  }
+});
+
+async function nodeState(name: string): Promise<string | undefined> {
+  const admin = await post('/api/auth/login', { username: 'admin', password: DEMO_PASSWORD });
+  const res = await fetch(`${api}/api/nodes`, { headers: { authorization: `Bearer ${admin.body.token as string}` } });
+  const nodes = ((await res.json()) as { nodes?: { name: string; state: string }[] }).nodes ?? [];
+  return nodes.find((n) => n.name === name)?.state;
+}
+
+/** Stops hospital `name` (the demo's process or one these tests started) and waits until the hub sees it down. */
+async function stopHospital(name: string): Promise<void> {
+  const config = join(homeLayout(home).nodeDir(name), 'meridian.json');
+  let pids: string[] = [];
+  try {
+    pids = execFileSync('pgrep', ['-f', `node start --config ${config}`], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+  } catch {
+    pids = [];
+  }
+  for (const pid of pids.filter((p) => p !== '')) process.kill(Number(pid), 'SIGKILL');
+  for (const p of restartedNodes.splice(0)) {
+    p.child.kill('SIGTERM');
+    await p.exited;
+  }
+  await waitUntil(`${name} down`, 30_000, async () => ((await nodeState(name)) === 'down' ? true : undefined));
+}
+
+/** Starts hospital `name` with `configFile` and waits until the hub sees it up. */
+async function startHospital(name: string, configFile: string): Promise<void> {
+  const proc = startMeridian(['node', 'start', '--config', configFile]);
+  restartedNodes.push(proc);
+  await waitUntil(
+    () => `${name} up\n${proc.output()}`,
+    180_000,
+    async () => ((await nodeState(name)) === 'up' ? true : undefined),
+  );
+}
+
+/** The count of `COHORT` in one hospital's own Parquet files. */
+async function ownCount(hospital: string): Promise<number> {
+  const duck = await nodeDuck(hospital);
+  const q = compileCohortCount(parseCohort(COHORT), { present: duck.present });
+  const [row] = await duck.query(q.sql, q.params);
+  duck.close();
+  return Number(row?.n);
+}
+
+test('a partial count is re-run when the hospital that was down is back: complete, under the same authorization, released', {
+  timeout: 420_000,
+}, async () => {
+  const stopped = HOSPITALS[2] as string;
+  await stopHospital(stopped);
+  const { requestId, projectId } = await approvedRequest(['count']);
+  const first = await post('/api/federation/count', { requestId, projectId, cohort: COHORT, hospitals: HOSPITALS });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.deepEqual(first.body.missing, [stopped]);
+  const taskId = first.body.taskId as string;
+
+  await startHospital(stopped, join(homeLayout(home).nodeDir(stopped), 'meridian.json'));
+  const again = await post(`/api/federation/tasks/${taskId}/rerun`, {});
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.equal(again.body.taskId, taskId);
+  assert.deepEqual(again.body.authorizedAt, first.body.authorizedAt, 'the same ledger authorization');
+  assert.equal(again.body.partial, false);
+  assert.deepEqual(again.body.missing, []);
+  const byHospital = again.body.byHospital as { hospital: string; status: string; count: unknown }[];
+  const n = await ownCount(stopped);
+  assert.deepEqual(
+    byHospital.find((l) => l.hospital === stopped)?.count,
+    n >= 5 ? n : { suppressed: true },
+    JSON.stringify(byHospital),
+  );
+  assert.deepEqual(
+    byHospital.filter((l) => l.hospital !== stopped),
+    (first.body.byHospital as unknown[]).filter((l) => (l as { hospital: string }).hospital !== stopped),
+    'the hospitals that answered first are not asked again',
+  );
+  const trail = again.body.ledger as { receipts: Record<string, unknown>; release: { resultHash: string } | null };
+  assert.deepEqual(Object.keys(trail.receipts).sort(), [...HOSPITALS].sort());
+  assert.ok(trail.release, JSON.stringify(again.body.ledger));
+  const onChain = (await client.get(HOSPITALS[0] as string, `/v1/query/tasks/${taskId}`)).body as {
+    value: { status: string; release?: { resultHash: string } };
+  };
+  assert.equal(onChain.value.status, 'released');
+  assert.equal(onChain.value.release?.resultHash, trail.release.resultHash);
+
+  const done = await post(`/api/federation/tasks/${taskId}/rerun`, {});
+  assert.equal(done.status, 404, JSON.stringify(done.body));
+  assert.equal((done.body.error as { code: string }).code, 'MER_FED_RERUN_NOT_FOUND');
+});
+
+test('a task held by a hospital’s policy waits for its steward; once approved it runs on the re-run', {
+  timeout: 600_000,
+}, async () => {
+  const held = HOSPITALS[2] as string;
+  const dir = homeLayout(home).nodeDir(held);
+  const config = JSON.parse(readFileSync(join(dir, 'meridian.json'), 'utf8')) as {
+    node: { federation?: { autoApprove?: string[] } };
+  };
+  const auto = (config.node.federation?.autoApprove ?? []).filter((k) => k !== 'count');
+  const policyFile = join(dir, 'steward-policy.json');
+  writeFileSync(policyFile, JSON.stringify({ ...config, node: { ...config.node, federation: { autoApprove: auto } } }));
+  await stopHospital(held);
+  await startHospital(held, policyFile);
+
+  const { requestId, projectId } = await approvedRequest(['count']);
+  const first = await post('/api/federation/count', { requestId, projectId, cohort: COHORT, hospitals: HOSPITALS });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.deepEqual(first.body.missing, [held]);
+  const line = (first.body.byHospital as { hospital: string; code?: string; message?: string }[]).find(
+    (l) => l.hospital === held,
+  );
+  assert.equal(line?.code, 'MER_FED_NODE_POLICY', JSON.stringify(line));
+  assert.match(line?.message ?? '', /waits for the steward's decision/);
+  const taskId = first.body.taskId as string;
+
+  const as = async (user: string) =>
+    (await post('/api/auth/login', { username: user, password: DEMO_PASSWORD })).body.token as string;
+  const steward = await as(`steward-${held.slice(-1)}`);
+  const call = async (method: string, path: string, bearer: string, body?: unknown) => {
+    const res = await fetch(`${api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const pending = await call('GET', `/api/federation/approvals/${held}`, steward);
+  assert.equal(pending.status, 200, JSON.stringify(pending.body));
+  const mine = (
+    pending.body.tasks as { taskId: string; kind: string; status: string; cohort: { codes: string[] } }[]
+  ).filter((t) => t.taskId === taskId);
+  assert.equal(mine.length, 1, JSON.stringify(pending.body));
+  assert.equal(mine[0]?.kind, 'count');
+  assert.equal(mine[0]?.status, 'pending');
+  assert.deepEqual(mine[0]?.cohort.codes, ['ICD-10:E11*']);
+
+  const foreign = await call('POST', `/api/federation/approvals/${held}/${taskId}`, await as('steward-a'), {
+    decision: 'approve',
+    comment: 'not mine to approve',
+  });
+  assert.equal(foreign.status, 403, JSON.stringify(foreign.body));
+  assert.equal((foreign.body.error as { code: string }).code, 'MER_FED_OTHER_HOSPITAL');
+
+  const approved = await call('POST', `/api/federation/approvals/${held}/${taskId}`, steward, {
+    decision: 'approve',
+    comment: '研究方案与伦理批件一致',
+  });
+  assert.equal(approved.status, 200, JSON.stringify(approved.body));
+  assert.equal(approved.body.status, 'approved');
+  assert.equal(approved.body.comment, '研究方案与伦理批件一致');
+
+  const again = await post(`/api/federation/tasks/${taskId}/rerun`, {});
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.equal(again.body.partial, false, JSON.stringify(again.body));
+  const n = await ownCount(held);
+  const heldLine = (again.body.byHospital as { hospital: string; count: unknown }[]).find((l) => l.hospital === held);
+  assert.deepEqual(heldLine?.count, n >= 5 ? n : { suppressed: true });
+  assert.ok((again.body.ledger as { release: unknown }).release, JSON.stringify(again.body.ledger));
+
+  await stopHospital(held);
+  await startHospital(held, join(dir, 'meridian.json'));
+});
+
+test('concept search at the hub finds a Chinese and an English term', { timeout: 30_000 }, async () => {
+  const search = async (q: string) => {
+    const res = await fetch(`${api}/api/federation/concepts?q=${encodeURIComponent(q)}&limit=5`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { hits: { vocabulary: string; code: string }[] }).hits;
+  };
+  assert.ok((await search('高血压')).some((h) => h.vocabulary === 'ICD-10' && h.code.startsWith('I10')));
+  assert.ok((await search('hemoglobin A1c')).some((h) => h.vocabulary === 'LOINC' && h.code === '4548-4'));
+  const lookup = await post('/api/federation/concepts/lookup', { codes: ['E11.900', 'Q99.999'] });
+  assert.equal(lookup.status, 200, JSON.stringify(lookup.body));
+  assert.deepEqual(lookup.body.unknown, ['Q99.999']);
+});
+
+test('`meridian analyze` on a definition file prints each hospital’s count; a bad file names the file and path', {
+  timeout: 180_000,
+}, async () => {
+  const { requestId, projectId } = await approvedRequest(['count']);
+  const file = join(home, 'count-definition.json');
+  const definition = { kind: 'count', requestId, projectId, cohort: COHORT, hospitals: HOSPITALS };
+  writeFileSync(file, JSON.stringify(definition));
+  const env = { MERIDIAN_PASSWORD: DEMO_PASSWORD };
+  const run = await runMeridian(['analyze', file, '--hub', api, '--user', 'researcher'], env);
+  assert.equal(run.code, 0, run.stderr);
+  for (const h of HOSPITALS) {
+    const n = await ownCount(h);
+    const row = run.stdout.split('\n').find((l) => l.startsWith(h));
+    assert.match(row ?? '', new RegExp(`^${h}\\s+answered\\s+${n >= 5 ? n : 'suppressed'}$`), run.stdout);
+  }
+  assert.match(run.stdout, /released on the ledger: [0-9a-f]{64}/);
+
+  const bad = join(home, 'bad-definition.json');
+  writeFileSync(bad, JSON.stringify({ ...definition, hospitals: ['hospital-a', 7] }));
+  const refused = await runMeridian(['analyze', bad, '--hub', api, '--user', 'researcher'], env);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    new RegExp(`${bad.replaceAll('/', '\\/')}: \\$\\.hospitals\\[1\\]: .*MER_CLI_DEFINITION_INVALID`),
+  );
+});
+
+test('a DP count on the demo charges its ε on the ledger before it runs; over the budget it is refused and no hospital runs it', {
+  timeout: 180_000,
+}, async () => {
+  const { requestId, projectId } = await approvedRequest(['count']);
+  const body = { requestId, projectId, cohort: COHORT, hospitals: HOSPITALS };
+  const res = await post('/api/federation/count', { ...body, dp: { mechanism: 'laplace', epsilon: 0.6 } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const spend = res.body.dp as { epsilon: number; spentEpsilon: number; remainingEpsilon: number };
+  assert.deepEqual([spend.epsilon, spend.spentEpsilon, spend.remainingEpsilon], [0.6, 0.6, 0.4]);
+  const lines = res.body.byHospital as { hospital: string; disclosure: string; count: unknown }[];
+  assert.deepEqual(
+    lines.map((l) => l.disclosure),
+    HOSPITALS.map(() => 'dp'),
+  );
+  for (const l of lines) {
+    assert.ok(typeof l.count === 'number' ? l.count >= 5 : JSON.stringify(l.count) === '{"suppressed":true}');
+  }
+  assert.equal(res.body.noisy, true);
+  const budget = (await client.get(HOSPITALS[2] as string, `/v1/query/budget/${projectId}`)).body as {
+    value: { spentMicros: number; remainingMicros: number };
+  };
+  assert.deepEqual([budget.value.spentMicros, budget.value.remainingMicros], [600_000, 400_000]);
+  const task = (await client.get(HOSPITALS[1] as string, `/v1/query/tasks/${res.body.taskId as string}`)).body as {
+    value: { epsilonChargedMicros: number; receipts: Record<string, unknown> };
+  };
+  assert.equal(task.value.epsilonChargedMicros, 600_000);
+  assert.deepEqual(Object.keys(task.value.receipts).sort(), [...HOSPITALS].sort());
+
+  const over = await post('/api/federation/count', { ...body, dp: { mechanism: 'laplace', epsilon: 0.5 } });
+  assert.equal(over.status, 409, JSON.stringify(over.body));
+  const error = over.body.error as { code: string; message: string; details: { taskId: string } };
+  assert.equal(error.code, 'MER_DP_BUDGET_EXHAUSTED');
+  assert.match(error.message, /ε 0\.4 of privacy budget left/);
+  const refused = (await client.get(HOSPITALS[0] as string, `/v1/query/tasks/${error.details.taskId}`)).body as {
+    value: { epsilonChargedMicros: number; receipts: Record<string, unknown> };
+  };
+  assert.deepEqual([refused.value.epsilonChargedMicros, Object.keys(refused.value.receipts)], [0, []]);
 });

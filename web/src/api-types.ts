@@ -2,7 +2,7 @@
  * Shapes of the hub API bodies the portal reads, taken from the hub's own types (type-only imports, so the
  * browser bundle carries none of the server code).
  */
-import type { Role as HubRole } from '../../src/hub/auth/roles.ts';
+import type { Role as HubRole } from '../../src/hub/auth/role-names.ts';
 import type { PublicUser } from '../../src/hub/auth/users.ts';
 import type { SweepSummary } from '../../src/hub/identity/sweep.ts';
 import type { NodeView } from '../../src/hub/nodes/node-tracker.ts';
@@ -102,6 +102,18 @@ export interface IdentityEventsResponse {
   events: IdentityEvent[];
 }
 
+/** Bodies of the ledger explorer's routes (`/api/ledger/…`), the hub's own Zod-inferred types. */
+export type {
+  BlockDetail,
+  BlockList,
+  BlockSummary,
+  TrustedSet,
+  TxHit,
+  TxSearch,
+  TxSummary,
+  ValidatorRow,
+  ValidatorStatusList,
+} from '../../src/hub/ledger/schemas.ts';
 /** Body of `GET /api/privacy/:node/preview` and the rule of a field (the node's own Zod-inferred types). */
 export type { FieldRule } from '../../src/privacy/spec.ts';
 export type { PrivacyPreview } from '../../src/privacy/tasks.ts';

@@ -20,6 +20,8 @@ const MappingsPage = lazy(() => import('./pages/mappings-page.tsx').then((m) => 
 const QualityPage = lazy(() => import('./pages/quality-page.tsx').then((m) => ({ default: m.QualityPage })));
 const IdentityPage = lazy(() => import('./pages/identity-page.tsx').then((m) => ({ default: m.IdentityPage })));
 const DeidPage = lazy(() => import('./pages/deid-page.tsx').then((m) => ({ default: m.DeidPage })));
+const LedgerPage = lazy(() => import('./pages/ledger-page.tsx').then((m) => ({ default: m.LedgerPage })));
+const ValidatorsPage = lazy(() => import('./pages/validators-page.tsx').then((m) => ({ default: m.ValidatorsPage })));
 
 const NOT_BUILT_PAGES: readonly NotBuiltKey[] = [
   'dashboard',
@@ -28,7 +30,6 @@ const NOT_BUILT_PAGES: readonly NotBuiltKey[] = [
   'projects',
   'requests',
   'panorama',
-  'ledger',
   'audit',
   'admin',
 ];
@@ -82,6 +83,8 @@ function LocalizedApp() {
                 <Route path="/quality" element={<QualityPage />} />
                 <Route path="/identity" element={<IdentityPage />} />
                 <Route path="/deid" element={<DeidPage />} />
+                <Route path="/ledger" element={<LedgerPage />} />
+                <Route path="/validators" element={<ValidatorsPage />} />
                 {NOT_BUILT_PAGES.map((page) => (
                   <Route key={page} path={`/${page}`} element={<NotBuilt page={page} />} />
                 ))}

@@ -6,6 +6,7 @@ import {
   ContactsOutlined,
   DashboardOutlined,
   DatabaseOutlined,
+  DeploymentUnitOutlined,
   ExperimentOutlined,
   EyeInvisibleOutlined,
   FileProtectOutlined,
@@ -17,6 +18,8 @@ import {
   TeamOutlined,
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
+import { LEDGER_ROLES } from '../../src/hub/auth/role-names.ts';
+import type { Role } from './api-types.ts';
 
 /** The menu keys; each page's route is `/<key>` and its menu item has `data-testid="nav-<key>"`. */
 export const NAV_KEYS = [
@@ -32,6 +35,7 @@ export const NAV_KEYS = [
   'requests',
   'panorama',
   'ledger',
+  'validators',
   'audit',
   'nodes',
   'admin',
@@ -54,10 +58,22 @@ export const NAV_ICONS: Record<NavKey, ReactNode> = {
   requests: <FileProtectOutlined />,
   panorama: <IdcardOutlined />,
   ledger: <BlockOutlined />,
+  validators: <DeploymentUnitOutlined />,
   audit: <AuditOutlined />,
   nodes: <ClusterOutlined />,
   admin: <SettingOutlined />,
 };
+
+/** Pages only some roles may open (the hub refuses everyone else); every other page is listed for all. */
+export const NAV_ROLES: Partial<Record<NavKey, readonly Role[]>> = {
+  ledger: LEDGER_ROLES,
+  validators: LEDGER_ROLES,
+};
+
+/** The menu entries a user of `role` sees, in menu order. */
+export function navKeysFor(role: Role): NavKey[] {
+  return NAV_KEYS.filter((key) => NAV_ROLES[key]?.includes(role) ?? true);
+}
 
 /** The route of a page. */
 export function navPath(key: NavKey): string {

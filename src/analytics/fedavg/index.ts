@@ -1,7 +1,9 @@
 /** FedAvg with server momentum (FedAvgM) for logistic regression and a small perceptron; see README.md. */
 export { aucMannWhitney } from './auc.ts';
+export { clipL2, l2Norm } from './clip.ts';
 export { checkDataset, concatDatasets, type Dataset, FEATURES_MAX, makeDataset, rowCount } from './dataset.ts';
 export { type Evaluation, evaluate } from './evaluate.ts';
+export { aucFromHistograms, type HistogramAuc, SCORE_BINS_MAX, scoreBin } from './histogram-auc.ts';
 export {
   checkLocalOptions,
   EPOCHS_MAX,

@@ -1,29 +1,20 @@
 /**
- * The exact federated GLM at a node. Round 0 hands out this task's ephemeral X25519 public key (signed with the
- * node's answer, so the hub cannot swap it); every later round builds — once per task, then cached — the
+ * The exact federated GLM at a node, as one analysis of the shared masked runner (masked-runner.ts: keys, masks
+ * bound to the round's input, dropout recovery). Every data round builds — once per task, then cached — the
  * cohort's analysis table and design on DWD, checks DataSHIELD's disclosure rules (parameters ≤ 0.33 × N, no rare
  * category in a binary variable), evaluates the IRLS sums at the hub's coefficients and returns them masked
- * pairwise with every other hospital of the task. The hub learns only the sum over all hospitals.
+ * pairwise with every other participant. The hub learns only the sum.
  *
  *   round 0: ─► { publicKey }                          (key answers of all hospitals go back to each of them)
  *   round r: { keys, beta, design } ─► verify keys ─► X'WX, X'Wz, deviance … at beta ─► masked words
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { GLM_FAMILIES, type GlmDesign, type GlmPackedData, glmNodeStep, packGlmData } from '../../analytics/index.ts';
+import { GLM_FAMILIES, type GlmPackedData, glmNodeStep, packGlmData } from '../../analytics/index.ts';
 import { isMeridianError, MeridianError } from '../../errors/registry.ts';
-import type { PublicKeyInput } from '../../ledger/signing.ts';
-import type { Lake } from '../../store/index.ts';
 import { designMatrix } from '../dataset/index.ts';
 import { checkGlmDisclosure } from '../disclosure/glm-guard.ts';
 import type { AnalysisRunner } from '../node.ts';
-import { type FederatedTask, taskHashOf } from '../protocol.ts';
-import { publicKeyToRaw } from '../secure-agg/index.ts';
-import { analysisRows, verifiedPeers } from './masked-runner.ts';
-import { maskReals } from './secure-vector.ts';
-
-/** Tasks whose keys and design a node keeps between rounds (oldest dropped first). */
-const TASKS_CACHED_MAX = 4;
+import { type MaskedAnalysis, type MaskedRunnerDeps, maskedRunner, type PrepareContext } from './masked-runner.ts';
 
 const CovariateSchema = z.union([
   z.string().min(1).max(80),
@@ -53,16 +44,8 @@ export const GlmRoundInputSchema = z.strictObject({
   design: z.enum(['full', 'null']),
 });
 
-/** What a node answers in round 0. */
-export const GlmKeyAnswerSchema = z.strictObject({ publicKey: z.string().regex(/^[0-9a-f]{64}$/) });
-
-/** What a node answers in a data round: the masked sums and their length in reals. */
-export const GlmMaskedAnswerSchema = z.strictObject({
-  /** Covariate names of the design (without the intercept), the same at every hospital. */
-  names: z.array(z.string().max(200)).max(500),
-  length: z.number().int().min(1).max(200_000),
-  masked: z.array(z.string().regex(/^[0-9a-f]{1,16}$/)).max(400_000),
-});
+/** The hub's input to a GLM data round. */
+export type GlmRoundInput = z.infer<typeof GlmRoundInputSchema>;
 
 /** The order of the reals a data round sums: count, X'WX upper triangle, X'Wz, then the scalar sums. */
 export function glmVectorLength(p: number): number {
@@ -80,76 +63,53 @@ export function parseGlmParameters(parameters: unknown): GlmParameters {
   return parsed.data;
 }
 
-interface TaskState {
-  readonly privateKey: KeyObject;
-  readonly publicKeyHex: string;
-  design?: { packed: GlmPackedData; p: number; names: string[] };
+/** A node's GLM table: its packed design and the covariate names (without the intercept). */
+export interface GlmTable {
+  readonly packed: GlmPackedData;
+  readonly p: number;
+  readonly names: readonly string[];
 }
+
+/** The GLM's design, disclosure checks and IRLS sums, run by the shared masked runner. */
+export const GLM_ANALYSIS: MaskedAnalysis<GlmParameters, GlmTable, GlmRoundInput> = {
+  kind: 'glm',
+  parse: (task) => parseGlmParameters(task.parameters),
+  input: GlmRoundInputSchema,
+  prepare: prepareGlm,
+  compute: (table, params, input) => ({ values: glmNodeVector(table, params, input), names: table.names }),
+};
 
 /** The GLM runner of a node: its lake, its name, the consortium's minimum cell and the hospitals' identity keys. */
-export function glmRunner(deps: {
-  lake: Pick<Lake, 'query' | 'tables'>;
-  node: string;
-  minCell: number;
-  identityKey: (node: string) => Promise<PublicKeyInput | undefined>;
-}): AnalysisRunner {
-  const tasks = new Map<string, TaskState>();
-  const stateOf = (taskId: string): TaskState | undefined => tasks.get(taskId);
-
-  return async ({ task, round, input }) => {
-    const params = parseGlmParameters(task.parameters);
-    if (round === 0) {
-      const { privateKey, publicKey } = generateKeyPairSync('x25519');
-      if (tasks.size >= TASKS_CACHED_MAX) tasks.delete(tasks.keys().next().value as string);
-      const publicKeyHex = publicKeyToRaw(publicKey).toString('hex');
-      tasks.set(task.taskId, { privateKey, publicKeyHex });
-      return { publicKey: publicKeyHex };
-    }
-    const state = stateOf(task.taskId);
-    if (!state) {
-      throw new MeridianError(
-        'MER_FED_INVALID_TASK',
-        `${deps.node} holds no keys for task ${task.taskId} (restarted since round 0?); start the analysis again`,
-        { taskId: task.taskId },
-      );
-    }
-    const parsed = GlmRoundInputSchema.safeParse(input);
-    if (!parsed.success) throw new MeridianError('MER_FED_INVALID_TASK', `round ${round} input is not a GLM round`);
-    const peers = await verifiedPeers(deps, task, parsed.data.keys, state.publicKeyHex);
-    state.design ??= await buildDesign(deps, task, params);
-    const { packed, p, names } = state.design;
-    const design: GlmDesign = parsed.data.design;
-    const step = glmNodeStep(packed, parsed.data.beta, { family: params.family }, design);
-    const values = [step.n];
-    for (let i = 0; i < step.p; i++) for (let j = i; j < step.p; j++) values.push(step.xtwx[i]?.[j] as number);
-    values.push(...step.xtwz);
-    const finite = Number.isFinite(step.deviance) && Number.isFinite(step.pearsonChi2) && Number.isFinite(step.aicTerm);
-    values.push(
-      finite ? step.deviance : 0,
-      finite ? step.pearsonChi2 : 0,
-      finite ? step.aicTerm : 0,
-      (step.valid ? 0 : 1) + (finite ? 0 : 1_000),
-      step.boundary,
-    );
-    const expected = glmVectorLength(design === 'full' ? p : 1);
-    if (values.length !== expected) throw new MeridianError('MER_INTERNAL', 'GLM vector length mismatch');
-    const masked = maskReals(values, {
-      roundId: `${taskHashOf(task)}/${round}`,
-      context: `glm/${design}`,
-      self: { id: deps.node, privateKey: state.privateKey },
-      peers,
-    });
-    return { names, length: values.length, masked };
-  };
+export function glmRunner(deps: MaskedRunnerDeps): AnalysisRunner {
+  return maskedRunner(deps, GLM_ANALYSIS);
 }
 
-async function buildDesign(
-  deps: { lake: Pick<Lake, 'query' | 'tables'>; minCell: number; node: string },
-  task: FederatedTask,
+/** One round's vector at the hub's coefficients: n, X'WX (upper triangle), X'Wz, deviance, χ², AIC term, flags. */
+export function glmNodeVector(table: GlmTable, params: GlmParameters, input: GlmRoundInput): number[] {
+  const step = glmNodeStep(table.packed, input.beta, { family: params.family }, input.design);
+  const values = [step.n];
+  for (let i = 0; i < step.p; i++) for (let j = i; j < step.p; j++) values.push(step.xtwx[i]?.[j] as number);
+  values.push(...step.xtwz);
+  const finite = Number.isFinite(step.deviance) && Number.isFinite(step.pearsonChi2) && Number.isFinite(step.aicTerm);
+  values.push(
+    finite ? step.deviance : 0,
+    finite ? step.pearsonChi2 : 0,
+    finite ? step.aicTerm : 0,
+    (step.valid ? 0 : 1) + (finite ? 0 : 1_000),
+    step.boundary,
+  );
+  const expected = glmVectorLength(input.design === 'full' ? table.p : 1);
+  if (values.length !== expected) throw new MeridianError('MER_INTERNAL', 'GLM vector length mismatch');
+  return values;
+}
+
+/** The node's design from its analysis rows, after DataSHIELD's GLM disclosure checks (which never show a count). */
+export function prepareGlm(
+  rows: readonly Readonly<Record<string, unknown>>[],
   params: GlmParameters,
-): Promise<{ packed: GlmPackedData; p: number; names: string[] }> {
-  const rows = await analysisRows(deps.lake, task);
-  const design = designMatrix(rows, {
+  ctx: PrepareContext,
+): GlmTable {
+  const design = designMatrix(rows as Record<string, unknown>[], {
     outcome: params.outcome,
     covariates: params.covariates,
     intercept: false,
@@ -166,7 +126,7 @@ async function buildDesign(
           ...design.names.map((name, k) => ({ name, values: design.X.map((row) => row[k] as number) })),
         ],
       },
-      { minCell: deps.minCell },
+      { minCell: ctx.minCell },
     );
   } catch (e) {
     // The guard's messages carry the node's row count or the rare category's count: neither leaves the node.
@@ -175,11 +135,11 @@ async function buildDesign(
     throw new MeridianError(
       'MER_DISCLOSURE_GLM_REFUSED',
       typeof variable === 'string'
-        ? `${deps.node} refuses: binary variable ${variable} has a category under the minimum cell of ${deps.minCell}`
-        : `${deps.node} refuses: the model has too many parameters (${p}) for its rows (at most 0.33 × rows)`,
+        ? `${ctx.node} refuses: binary variable ${variable} has a category under the minimum cell of ${ctx.minCell}`
+        : `${ctx.node} refuses: the model has too many parameters (${p}) for its rows (at most 0.33 × rows)`,
       typeof variable === 'string'
-        ? { node: deps.node, variable, minCell: deps.minCell }
-        : { node: deps.node, parameters: p },
+        ? { node: ctx.node, variable, minCell: ctx.minCell }
+        : { node: ctx.node, parameters: p },
     );
   }
   const packed = packGlmData({ X: design.X, y: design.y, names: design.names }, { family: params.family });

@@ -12,6 +12,11 @@
  * The masks of a round are bound to the task hash, the round and a digest of the round's whole input: a hub that
  * sends one round twice with different inputs gets the two vectors under unrelated masks, never two vectors
  * under the same masks (whose difference would be in the clear).
+ *
+ * When round 0 asks for dropout recovery ({ recovery: true }) the runner also hands out sealed Shamir shares in
+ * round 1, adds a self-mask to every data round, checks the participant set the hub names, and answers recovery
+ * requests under the rules of src/federation/secure-agg/recovery.ts (dropout-recovery.ts has the rounds). Every
+ * MaskedAnalysis gets this without a line of its own.
  */
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
@@ -23,7 +28,17 @@ import { compileCohort, parseCohort } from '../cohort/index.ts';
 import { compileDataset, parseVariables } from '../dataset/index.ts';
 import type { AnalysisRunner } from '../node.ts';
 import { type FederatedTask, SignedNodeAnswerSchema, taskHashOf, verifyNodeAnswer } from '../protocol.ts';
-import { publicKeyFromRaw, publicKeyToRaw } from '../secure-agg/index.ts';
+import { acceptDataRound, publicKeyFromRaw, publicKeyToRaw } from '../secure-agg/index.ts';
+import {
+  newRecoveryKeys,
+  peerKeysOf,
+  RecoveryInputSchema,
+  RecoveryKeyInputSchema,
+  type RecoveryKeys,
+  recoveryAnswer,
+  requireSetupKeys,
+  setupAnswer,
+} from './dropout-recovery.ts';
 import { maskReals } from './secure-vector.ts';
 
 /** Most reals one masked round carries (two 64-bit words each; the answer stays well under the 1 MiB body limit). */
@@ -35,8 +50,24 @@ const TASKS_CACHED_MAX = 4;
 /** The signed key answers of every hospital, as the hub passes them on in each data round. */
 export const RoundKeysSchema = z.array(z.unknown()).min(2).max(64);
 
-/** What a node answers in round 0. */
-export const KeyAnswerSchema = z.strictObject({ publicKey: z.string().regex(/^[0-9a-f]{64}$/) });
+/** What a node answers in round 0: its pairwise key, and with dropout recovery its share key and seed commitment. */
+export const KeyAnswerSchema = z.strictObject({
+  publicKey: z.string().regex(/^[0-9a-f]{64}$/),
+  encryptionKey: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  seedCommitment: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+});
+
+/** A round-0 answer. */
+export type KeyAnswer = z.infer<typeof KeyAnswerSchema>;
+
+/** The participant set the hub names in a data round of a task that recovers dropouts. */
+const ParticipantsSchema = z.array(z.string().min(2).max(63)).min(2).max(64);
 
 /** What a node answers in a data round: its minimum cell, design names, and the masked sums with their length. */
 export const MaskedAnswerSchema = z.strictObject({
@@ -67,7 +98,7 @@ export interface PrepareContext {
 
 /** One analysis carried by masked sums: how it reads its parameters, prepares its table and sums a round. */
 export interface MaskedAnalysis<P, T, I extends { keys: readonly unknown[] }> {
-  readonly kind: 'km' | 'cox' | 'descriptive';
+  readonly kind: 'km' | 'cox' | 'descriptive' | 'fedavg' | 'glm';
   /** Parses the task's parameters (MER_FED_INVALID_TASK naming the field). */
   parse(task: FederatedTask): P;
   /** Schema of a data round's input, `keys` included. */
@@ -81,6 +112,8 @@ export interface MaskedAnalysis<P, T, I extends { keys: readonly unknown[] }> {
 interface TaskState<T> {
   readonly privateKey: KeyObject;
   readonly publicKeyHex: string;
+  /** Present when round 0 asked for dropout recovery (dropout-recovery.ts). */
+  readonly recovery?: RecoveryKeys;
   table?: T;
 }
 
@@ -93,8 +126,23 @@ export function maskedRunner<P, T, I extends { keys: readonly unknown[] }>(
   return async ({ task, round, input }) => {
     const params = analysis.parse(task);
     if (round === 0) {
-      const { privateKey, publicKey } = generateKeyPairSync('x25519');
+      if (input !== undefined && !RecoveryKeyInputSchema.safeParse(input).success) {
+        throw new MeridianError('MER_FED_INVALID_TASK', 'round 0 input is nothing, or { recovery: true }', {
+          path: 'input',
+        });
+      }
       if (tasks.size >= TASKS_CACHED_MAX) tasks.delete(tasks.keys().next().value as string);
+      if (input !== undefined) {
+        const recovery = newRecoveryKeys();
+        tasks.set(task.taskId, { privateKey: recovery.maskKey, publicKeyHex: recovery.maskKeyHex, recovery });
+        const answer: KeyAnswer = {
+          publicKey: recovery.maskKeyHex,
+          encryptionKey: recovery.encryptionKeyHex,
+          seedCommitment: recovery.seedCommitment,
+        };
+        return answer;
+      }
+      const { privateKey, publicKey } = generateKeyPairSync('x25519');
       const publicKeyHex = publicKeyToRaw(publicKey).toString('hex');
       tasks.set(task.taskId, { privateKey, publicKeyHex });
       return { publicKey: publicKeyHex };
@@ -107,7 +155,28 @@ export function maskedRunner<P, T, I extends { keys: readonly unknown[] }>(
         { taskId: task.taskId },
       );
     }
-    const parsed = analysis.input.safeParse(input);
+    const recovery = state.recovery;
+    let participants: readonly string[] | undefined;
+    let analysisInput = input;
+    if (recovery !== undefined) {
+      if (round === 1) return setupRound(deps, task, input, state.publicKeyHex, recovery);
+      const asked = RecoveryInputSchema.safeParse(input);
+      if (asked.success) return recoveryAnswer({ keys: recovery, task, node: deps.node, input: asked.data });
+      const { participants: named, ...rest } = (input ?? {}) as Record<string, unknown>;
+      const listed = ParticipantsSchema.safeParse(named);
+      if (!listed.success) {
+        throw new MeridianError(
+          'MER_FED_INVALID_TASK',
+          `round ${round} input.participants is not a list of hospitals`,
+          {
+            path: 'input.participants',
+          },
+        );
+      }
+      participants = listed.data;
+      analysisInput = rest;
+    }
+    const parsed = analysis.input.safeParse(analysisInput);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = ['input', ...(issue?.path ?? [])].map(String).join('.');
@@ -117,7 +186,13 @@ export function maskedRunner<P, T, I extends { keys: readonly unknown[] }>(
         { path },
       );
     }
-    const peers = await verifiedPeers(deps, task, parsed.data.keys, state.publicKeyHex);
+    const allPeers = await verifiedPeers(deps, task, parsed.data.keys, state.publicKeyHex);
+    const peers = participants === undefined ? allPeers : allPeers.filter((p) => participants.includes(p.id));
+    const rules =
+      recovery === undefined
+        ? undefined
+        : acceptDataRound(requireRules(recovery, deps.node, task), { round, participants: participants ?? [] });
+    if (recovery !== undefined) requireSetupKeys(recovery, peers);
     if (state.table === undefined) {
       const rows = await analysisRows(deps.lake, task);
       state.table = analysis.prepare(rows, params, { minCell: deps.minCell, node: deps.node });
@@ -136,7 +211,9 @@ export function maskedRunner<P, T, I extends { keys: readonly unknown[] }>(
       context: `${analysis.kind}/${digest}`,
       self: { id: deps.node, privateKey: state.privateKey },
       peers,
+      ...(recovery === undefined ? {} : { selfSeed: recovery.seed }),
     });
+    if (recovery !== undefined) recovery.rules = rules;
     const answer: MaskedAnswer = { minCell: deps.minCell, names: [...names], length: values.length, masked };
     return answer;
   };
@@ -150,14 +227,14 @@ export async function analysisRows(lake: Pick<Lake, 'query' | 'tables'>, task: F
   return lake.query<Record<string, unknown>>(dataset.sql, dataset.params);
 }
 
-/** Every hospital's verified X25519 key but this node's own, which must be the one it made in round 0. */
-export async function verifiedPeers(
+/** Every hospital's verified round-0 answer; this node's own must carry the key it made in round 0. */
+export async function verifiedKeyAnswers(
   deps: Pick<MaskedRunnerDeps, 'node' | 'identityKey'>,
   task: FederatedTask,
   keys: readonly unknown[],
   ownKeyHex: string,
-): Promise<{ id: string; publicKey: KeyObject }[]> {
-  const byNode = new Map<string, string>();
+): Promise<Map<string, KeyAnswer>> {
+  const byNode = new Map<string, KeyAnswer>();
   for (const signed of keys) {
     const parsed = SignedNodeAnswerSchema.safeParse(signed);
     const node = parsed.success ? parsed.data.answer.node : '?';
@@ -167,21 +244,68 @@ export async function verifiedPeers(
     }
     const result = KeyAnswerSchema.safeParse(verifyNodeAnswer({ signed, task, node, round: 0, publicKey: identity }));
     if (!result.success) throw new MeridianError('MER_FED_BAD_ANSWER', `the key answer of ${node} is malformed`);
-    byNode.set(node, result.data.publicKey);
+    byNode.set(node, result.data);
   }
   const missing = task.hospitals.filter((h) => !byNode.has(h));
   if (missing.length > 0) {
     throw new MeridianError('MER_FED_BAD_ANSWER', `the round lacks the keys of ${missing.join(', ')}`, { missing });
   }
-  if (byNode.get(deps.node) !== ownKeyHex) {
+  if (byNode.get(deps.node)?.publicKey !== ownKeyHex) {
     throw new MeridianError(
       'MER_FED_BAD_ANSWER',
       `the round carries another key for ${deps.node} than the one it made`,
     );
   }
+  return byNode;
+}
+
+/** Every hospital's verified X25519 key but this node's own, which must be the one it made in round 0. */
+export async function verifiedPeers(
+  deps: Pick<MaskedRunnerDeps, 'node' | 'identityKey'>,
+  task: FederatedTask,
+  keys: readonly unknown[],
+  ownKeyHex: string,
+): Promise<{ id: string; publicKey: KeyObject }[]> {
+  const byNode = await verifiedKeyAnswers(deps, task, keys, ownKeyHex);
   return [...byNode]
     .filter(([node]) => node !== deps.node)
-    .map(([id, hex]) => ({ id, publicKey: publicKeyFromRaw(Buffer.from(hex, 'hex')) }));
+    .map(([id, a]) => ({ id, publicKey: publicKeyFromRaw(Buffer.from(a.publicKey, 'hex')) }));
+}
+
+/** The setup round of a task that recovers dropouts: verifies every hospital's keys, then seals this node's shares. */
+async function setupRound(
+  deps: MaskedRunnerDeps,
+  task: FederatedTask,
+  input: unknown,
+  ownKeyHex: string,
+  recovery: RecoveryKeys,
+): Promise<unknown> {
+  const keys = RoundKeysSchema.safeParse((input as { keys?: unknown } | undefined)?.keys);
+  if (!keys.success) {
+    throw new MeridianError('MER_FED_INVALID_TASK', "round 1 (setup) input.keys is not the hospitals' key answers", {
+      path: 'input.keys',
+    });
+  }
+  const answers = await verifiedKeyAnswers(deps, task, keys.data, ownKeyHex);
+  if (answers.get(deps.node)?.encryptionKey !== recovery.encryptionKeyHex) {
+    throw new MeridianError('MER_FED_BAD_ANSWER', `the round carries another share key for ${deps.node} than its own`);
+  }
+  const peers = peerKeysOf(answers);
+  peers.delete(deps.node);
+  return setupAnswer({ keys: recovery, task, node: deps.node, peers });
+}
+
+function requireRules(recovery: RecoveryKeys, node: string, task: FederatedTask) {
+  if (recovery.rules === undefined) {
+    throw new MeridianError(
+      'MER_FED_INVALID_TASK',
+      `${node} has not handed out its shares for task ${task.taskId} (round 1)`,
+      {
+        taskId: task.taskId,
+      },
+    );
+  }
+  return recovery.rules;
 }
 
 /** Parses kind-specific task parameters with `schema` (MER_FED_INVALID_TASK naming the field). */

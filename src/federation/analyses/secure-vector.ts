@@ -14,6 +14,7 @@ import {
   type FixedPointOptions,
   maskVector,
   type SecAggParticipant,
+  selfMask,
   sumMasked,
 } from '../secure-agg/index.ts';
 
@@ -27,6 +28,8 @@ export interface SecureRound {
   readonly context: string;
   readonly self: { readonly id: string; readonly privateKey: KeyObject };
   readonly peers: readonly SecAggParticipant[];
+  /** The hospital's self-mask seed when the task recovers dropouts (the hub removes its mask after recovery). */
+  readonly selfSeed?: Uint8Array;
 }
 
 /** Masks `values` (finite reals) for one round; the result is what leaves the node, as hex words. */
@@ -46,23 +49,39 @@ export function maskReals(values: readonly number[], round: SecureRound): string
   const words = new BigUint64Array(values.length * 2);
   words.set(encodeFixedPoint(coarse, COARSE), 0);
   words.set(encodeFixedPoint(fine, FINE), values.length);
-  return Array.from(maskVector(words, round), (w) => w.toString(16));
+  const masked = maskVector(words, round);
+  if (round.selfSeed !== undefined) {
+    const mask = selfMask({
+      seed: round.selfSeed,
+      roundId: round.roundId,
+      context: round.context,
+      length: words.length,
+    });
+    for (let i = 0; i < masked.length; i++) masked[i] = (masked[i] as bigint) + (mask[i] as bigint);
+  }
+  return Array.from(masked, (w) => w.toString(16));
+}
+
+/** One masked vector from its hex words (MER_FED_BAD_ANSWER naming vector `index` when it is not `2·length` words). */
+export function parseMaskedWords(m: readonly string[], length: number, index: number): BigUint64Array {
+  if (
+    !Array.isArray(m) ||
+    m.length !== length * 2 ||
+    !m.every((w) => typeof w === 'string' && /^[0-9a-f]{1,16}$/.test(w))
+  ) {
+    throw new MeridianError('MER_FED_BAD_ANSWER', `masked vector ${index} is not ${length * 2} hex words`, { index });
+  }
+  return BigUint64Array.from(m, (w) => BigInt(`0x${w}`));
+}
+
+/** The reals of an encoded sum of `length` values (coarse words, then fine words), once every mask is removed. */
+export function decodeRealSum(sum: BigUint64Array, length: number): number[] {
+  const coarse = decodeFixedPoint(sum.slice(0, length), COARSE);
+  const fine = decodeFixedPoint(sum.slice(length), FINE);
+  return Array.from(coarse, (c, i) => c + (fine[i] as number));
 }
 
 /** The sum of every hospital's masked vector (all of them, or the masks do not cancel), decoded. */
 export function sumMaskedReals(masked: readonly (readonly string[])[], length: number): number[] {
-  const vectors = masked.map((m, k) => {
-    if (
-      !Array.isArray(m) ||
-      m.length !== length * 2 ||
-      !m.every((w) => typeof w === 'string' && /^[0-9a-f]{1,16}$/.test(w))
-    ) {
-      throw new MeridianError('MER_FED_BAD_ANSWER', `masked vector ${k} is not ${length * 2} hex words`, { index: k });
-    }
-    return BigUint64Array.from(m, (w) => BigInt(`0x${w}`));
-  });
-  const sum = sumMasked(vectors);
-  const coarse = decodeFixedPoint(sum.slice(0, length), COARSE);
-  const fine = decodeFixedPoint(sum.slice(length), FINE);
-  return Array.from(coarse, (c, i) => c + (fine[i] as number));
+  return decodeRealSum(sumMasked(masked.map((m, k) => parseMaskedWords(m, length, k))), length);
 }

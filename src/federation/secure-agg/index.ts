@@ -21,4 +21,27 @@ export {
   SECAGG_PROTOCOL,
   type SecAggParticipant,
 } from './pairwise-masks.ts';
+export {
+  acceptDataRound,
+  acceptRecovery,
+  type RecoveryRequest,
+  type RecoveryState,
+  recoveryStart,
+  recoveryThreshold,
+  type UnmaskInput,
+  unmaskSum,
+} from './recovery.ts';
 export { aggregateMasked, type MaskRound, maskValues, maskVector, sumMasked } from './secure-sum.ts';
+export { selfMask } from './self-mask.ts';
+export {
+  fieldElementFromBytes,
+  fieldElementToBytes,
+  SHAMIR_PRIME,
+  SHAMIR_SHARES_MAX,
+  type ShamirShare,
+  shamirCombine,
+  shamirInterpolate,
+  shamirSplit,
+} from './shamir.ts';
+export { openShareBox, SHARE_BOX_PLAINTEXT_MAX, type ShareBoxLabels, sealShareBox } from './share-box.ts';
+export { privateKeyFromScalar, scalarOfPrivateKey } from './x25519-scalar.ts';

@@ -1,5 +1,5 @@
 /**
- * The mask two participants share for one round (Bonawitz et al. 2017, §4 without dropout recovery): an
+ * The mask two participants share for one round (Bonawitz et al. 2017, §4; recovery in recovery.ts): an
  * X25519 shared secret, stretched by HKDF-SHA-256 whose info binds the protocol version, round id, context,
  * the pair, the whole participant set (ids and public keys) and the vector length, into an AES-256-CTR key
  * whose keystream, read as little-endian 64-bit words, is the mask. Both members of the pair derive the same

@@ -8,8 +8,8 @@
  *   node B: x_B − m_AB + m_BC ─┼─▶ hub: Σ mod 2^64 = x_A + x_B + x_C ─▶ decode
  *   node C: x_C − m_AC − m_BC ─┘
  *
- * Dropouts are not recovered: the hub restarts the round with a fresh round id and the remaining
- * participants (the masks depend on both, so nothing from the abandoned round combines with the new one).
+ * Dropouts: recovery.ts removes a dropped participant's pair masks once its key is reconstructed from Shamir
+ * shares (shamir.ts), with self-masks (self-mask.ts) keeping every survivor hidden meanwhile.
  * Round ids must never repeat for a participant set: equal masks on two vectors reveal their difference.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';

@@ -7,7 +7,7 @@
 import { type ErrorCode, MeridianError } from '../../errors/registry.ts';
 import { commitContractTx, LedgerRefusal } from '../../federation/ledger-authority.ts';
 import { type FederatedTask, taskHashOf } from '../../federation/protocol.ts';
-import { signContractTx } from '../../ledger/contracts/index.ts';
+import { formatEpsilon, MICRO_EPSILON_PER_EPSILON, signContractTx } from '../../ledger/contracts/index.ts';
 import type { LedgerClient } from '../../ledger/host/index.ts';
 import type { PrivateKeyInput } from '../../ledger/signing.ts';
 
@@ -85,5 +85,103 @@ export function ledgerResultReleaser(opts: {
         ledgerCode: e.ledgerCode,
       });
     }
+  };
+}
+
+/** A project's privacy budget after a charge, in micro-ε, with the charge's transaction. */
+export interface BudgetCharge {
+  readonly charge: { txHash: string; height: number };
+  readonly epsilonMicros: number;
+  readonly totalMicros: number;
+  readonly spentMicros: number;
+  readonly remainingMicros: number;
+}
+
+/**
+ * Charges a DP task's ε to its project's budget on the ledger before the task runs; throws MER_DP_BUDGET_EXHAUSTED
+ * naming the ε left when the contract refuses (the task then never runs).
+ */
+export type BudgetCharger = (task: FederatedTask, epsilonMicros: number) => Promise<BudgetCharge>;
+
+/** Polls of the budget view for a validator that has applied the charge's block. */
+const BUDGET_READ_ROUNDS_MAX = 40;
+/** Pause between two rounds of budget reads. */
+const BUDGET_READ_PAUSE_MS = 50;
+
+type BudgetView = { totalMicros: number; spentMicros: number; remainingMicros: number };
+
+/** The project's budget view, from the first validator that has applied block `atLeast` (or any, for 0). */
+async function readBudget(
+  client: Pick<LedgerClient, 'get'>,
+  validators: readonly string[],
+  projectId: string,
+  atLeast: number,
+): Promise<BudgetView | undefined> {
+  for (let round = 0; round < BUDGET_READ_ROUNDS_MAX; round++) {
+    for (const v of validators) {
+      const res = await client.get(v, `/v1/query/budget/${encodeURIComponent(projectId)}`).catch(() => undefined);
+      const body = res?.body as { height?: number; value?: Partial<BudgetView> } | undefined;
+      if (res?.status === 404) return undefined;
+      const b = body?.value;
+      if (res?.status !== 200 || (body?.height ?? -1) < atLeast || b === undefined) continue;
+      const { totalMicros, spentMicros, remainingMicros } = b;
+      if ([totalMicros, spentMicros, remainingMicros].every((x) => Number.isSafeInteger(x))) {
+        return { totalMicros, spentMicros, remainingMicros } as BudgetView;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, BUDGET_READ_PAUSE_MS));
+  }
+  const message = `no validator answered for the budget of project ${projectId}`;
+  throw new MeridianError('MER_FED_LEDGER_UNAVAILABLE', message, { projectId });
+}
+
+/** A {@link BudgetCharger} that signs `budget.charge` for the task as the hub institution and reads the budget back. */
+export function ledgerBudgetCharger(opts: {
+  client: Pick<LedgerClient, 'submitAndWait' | 'submitTo' | 'get'>;
+  chainId: string;
+  institution: string;
+  privateKey: PrivateKeyInput;
+  validators: readonly string[];
+  now?: () => number;
+}): BudgetCharger {
+  return async (task, epsilonMicros) => {
+    const tx = signContractTx({
+      chainId: opts.chainId,
+      kind: 'budget.charge',
+      institution: opts.institution,
+      payload: { taskId: task.taskId, epsilonMicros },
+      user: task.user,
+      timeMs: (opts.now ?? Date.now)(),
+      privateKey: opts.privateKey,
+    });
+    let charge: { txHash: string; height: number };
+    try {
+      charge = await commitContractTx(opts.client, opts.validators, tx, `the ε charge of task ${task.taskId}`);
+    } catch (e) {
+      if (!(e instanceof LedgerRefusal)) throw e;
+      if (e.ledgerCode !== 'MER_CONTRACT_BUDGET_EXHAUSTED' && e.ledgerCode !== 'MER_CONTRACT_NOT_FOUND') {
+        const message = `the ledger refused the ε charge of task ${task.taskId}: ${e.message}`;
+        throw new MeridianError('MER_FED_NOT_AUTHORIZED', message, { taskId: task.taskId, ledgerCode: e.ledgerCode });
+      }
+      const left = (await readBudget(opts.client, opts.validators, task.projectId, 0))?.remainingMicros ?? 0;
+      throw new MeridianError(
+        'MER_DP_BUDGET_EXHAUSTED',
+        `project ${task.projectId} has ε ${formatEpsilon(left)} of privacy budget left; task ${task.taskId} asks ε ${formatEpsilon(epsilonMicros)}, so nothing was run`,
+        {
+          taskId: task.taskId,
+          projectId: task.projectId,
+          remainingEpsilon: left / MICRO_EPSILON_PER_EPSILON,
+          epsilon: epsilonMicros / MICRO_EPSILON_PER_EPSILON,
+        },
+      );
+    }
+    const budget = await readBudget(opts.client, opts.validators, task.projectId, charge.height);
+    if (budget === undefined) {
+      throw new MeridianError(
+        'MER_FED_LEDGER_UNAVAILABLE',
+        `the budget of project ${task.projectId} vanished after a charge`,
+      );
+    }
+    return { charge, epsilonMicros, ...budget };
   };
 }

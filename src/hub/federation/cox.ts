@@ -24,11 +24,10 @@ import {
 import { MeridianError } from '../../errors/registry.ts';
 import { type CoxPlan, coxCenterLength, coxNewtonLength, coxPlan } from '../../federation/analyses/cox.ts';
 import type { FederatedTask } from '../../federation/protocol.ts';
-import { keyRound, maskedSumRound } from './masked-rounds.ts';
-import type { RoundDeps } from './rounds.ts';
+import { keyRound, type MaskedRoundDeps, maskedSumRound, type Partiality } from './masked-rounds.ts';
 
 /** A federated Cox model as the researcher sees it: the fit, how it was stratified and the rounds it took. */
-export interface FederatedCox {
+export interface FederatedCox extends Partiality {
   readonly result: CoxResult;
   readonly stratified: boolean;
   readonly rounds: number;
@@ -109,7 +108,7 @@ export function coxRiskSetsFromSums(sum: readonly number[], p: number, plan: Cox
 }
 
 /** Runs an authorized Cox task on every hospital of the task and returns the exact pooled-equivalent fit. */
-export async function runFederatedCox(deps: RoundDeps, task: FederatedTask): Promise<FederatedCox> {
+export async function runFederatedCox(deps: MaskedRoundDeps, task: FederatedTask): Promise<FederatedCox> {
   const plan = coxPlan(task);
   const keys = await keyRound(deps, task);
   let round = 1;
@@ -151,5 +150,6 @@ export async function runFederatedCox(deps: RoundDeps, task: FederatedTask): Pro
     result: coxSummary(state, plan.params.ties, { names }),
     stratified: plan.params.stratified,
     rounds: round,
+    ...keys.partiality(),
   };
 }

@@ -31,8 +31,7 @@ import {
 import { minCellOf, type ReleasedCount } from '../../federation/disclosure/cell-suppression.ts';
 import { planSuppression, type SumRelation } from '../../federation/disclosure/suppression-plan.ts';
 import type { FederatedTask } from '../../federation/protocol.ts';
-import { keyRound, maskedSumRound } from './masked-rounds.ts';
-import type { RoundDeps } from './rounds.ts';
+import { keyRound, type MaskedRoundDeps, maskedSumRound, type Partiality } from './masked-rounds.ts';
 
 /** A numeric variable's pooled sums, as the hub decodes them (never released as such). */
 export interface PooledNumeric {
@@ -105,7 +104,7 @@ export interface ReleasedDescriptive {
 }
 
 /** A federated descriptive analysis as the researcher sees it, with the rounds it took. */
-export type FederatedDescriptive = ReleasedDescriptive & { readonly rounds: number };
+export type FederatedDescriptive = ReleasedDescriptive & Partiality & { readonly rounds: number };
 
 const SUPPRESSED: { readonly suppressed: true } = Object.freeze({ suppressed: true });
 
@@ -237,9 +236,13 @@ export function releaseDescriptive(
 }
 
 /** Runs an authorized descriptive task on every hospital of the task and releases the pooled statistics. */
-export async function runFederatedDescriptive(deps: RoundDeps, task: FederatedTask): Promise<FederatedDescriptive> {
+export async function runFederatedDescriptive(
+  deps: MaskedRoundDeps,
+  task: FederatedTask,
+): Promise<FederatedDescriptive> {
   const plan = descriptivePlan(task);
   const keys = await keyRound(deps, task);
   const { sum, minCell } = await maskedSumRound(deps, { task, round: 1, keys, input: {}, length: plan.length });
-  return { ...releaseDescriptive(descriptiveFromSums(sum, plan), { minCell, quantiles: plan.quantiles }), rounds: 1 };
+  const released = releaseDescriptive(descriptiveFromSums(sum, plan), { minCell, quantiles: plan.quantiles });
+  return { ...released, rounds: 1, ...keys.partiality() };
 }

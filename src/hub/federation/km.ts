@@ -39,8 +39,7 @@ import { isMeridianError, MeridianError } from '../../errors/registry.ts';
 import { type KmPlan, kmPlan, type SurvivalGrid } from '../../federation/analyses/km.ts';
 import { minCellOf } from '../../federation/disclosure/cell-suppression.ts';
 import type { FederatedTask } from '../../federation/protocol.ts';
-import { keyRound, maskedSumRound } from './masked-rounds.ts';
-import type { RoundDeps } from './rounds.ts';
+import { keyRound, type MaskedRoundDeps, maskedSumRound, type Partiality } from './masked-rounds.ts';
 
 /** One released row of a curve: an interval's end, the number at risk at its start, its counts and S at its end. */
 export interface ReleasedKmRow {
@@ -88,7 +87,7 @@ export interface ReleasedKm {
 }
 
 /** A federated Kaplan–Meier as the researcher sees it, with the rounds it took. */
-export type FederatedKm = ReleasedKm & { readonly rounds: number };
+export type FederatedKm = ReleasedKm & Partiality & { readonly rounds: number };
 
 const SUPPRESSED: { readonly suppressed: true } = Object.freeze({ suppressed: true });
 
@@ -249,9 +248,9 @@ export function releaseKm(
 }
 
 /** Runs an authorized Kaplan–Meier task on every hospital of the task and releases the pooled curves. */
-export async function runFederatedKm(deps: RoundDeps, task: FederatedTask): Promise<FederatedKm> {
+export async function runFederatedKm(deps: MaskedRoundDeps, task: FederatedTask): Promise<FederatedKm> {
   const plan = kmPlan(task);
   const keys = await keyRound(deps, task);
   const { sum, minCell } = await maskedSumRound(deps, { task, round: 1, keys, input: {}, length: plan.length });
-  return { ...releaseKm(kmCountsFromSums(sum, plan), { minCell, grid: plan.grid }), rounds: 1 };
+  return { ...releaseKm(kmCountsFromSums(sum, plan), { minCell, grid: plan.grid }), rounds: 1, ...keys.partiality() };
 }

@@ -4,20 +4,27 @@
  * lists who is missing and why); exact analyses need every hospital.
  */
 import { randomUUID } from 'node:crypto';
-import { CountResultSchema } from '../../federation/analyses/count.ts';
+import { MeridianError } from '../../errors/registry.ts';
+import type { CountResult } from '../../federation/analyses/count.ts';
 import { coxPlan } from '../../federation/analyses/cox.ts';
 import { descriptivePlan } from '../../federation/analyses/descriptive.ts';
+import { fedavgPlan } from '../../federation/analyses/fedavg.ts';
 import { kmPlan } from '../../federation/analyses/km.ts';
 import { parseCohort } from '../../federation/cohort/index.ts';
 import { parseVariables } from '../../federation/dataset/index.ts';
-import type { ReleasedCount } from '../../federation/disclosure/cell-suppression.ts';
+import { PICO_DELTA_PER_DELTA } from '../../federation/disclosure/privacy-budget.ts';
+import { type DpTaskParameters, dpOfTask } from '../../federation/dp-task.ts';
 import { CLOSE_ROUND } from '../../federation/node.ts';
 import { type FederatedTask, parseFederatedTask, resultHashOf, taskHashOf } from '../../federation/protocol.ts';
-import type { ResultReleaser, TaskAuthorizer } from './authorize.ts';
+import { MICRO_EPSILON_PER_EPSILON } from '../../ledger/contracts/index.ts';
+import type { BudgetCharger, ResultReleaser, TaskAuthorizer } from './authorize.ts';
+import { countLines, countTotals, mergeCountLines } from './count-merge.ts';
 import { type FederatedCox, runFederatedCox } from './cox.ts';
 import { type FederatedDescriptive, runFederatedDescriptive } from './descriptive.ts';
+import { type FederatedFedAvg, runFederatedFedAvg } from './fedavg.ts';
 import { type FederatedGlm, runFederatedGlm } from './glm.ts';
 import { type FederatedKm, runFederatedKm } from './km.ts';
+import type { Dropout, MaskedRoundDeps, Partiality } from './masked-rounds.ts';
 import { type RoundDeps, runRound } from './rounds.ts';
 
 /** Longest a hospital may take to answer one round. */
@@ -36,7 +43,13 @@ export interface TaskRequest {
 
 /** One hospital's line in a count answer. */
 export type HospitalCount =
-  | { readonly hospital: string; readonly status: 'answered'; readonly count: ReleasedCount }
+  | {
+      readonly hospital: string;
+      readonly status: 'answered';
+      readonly count: CountResult['count'];
+      /** The rule the hospital released its count under; only `suppression` gives exact numbers. */
+      readonly disclosure: CountResult['disclosure'];
+    }
   | { readonly hospital: string; readonly status: 'missing'; readonly code: string; readonly message: string };
 
 /** A federated count as the researcher sees it. */
@@ -53,6 +66,23 @@ export interface CountAnswer {
   readonly partial: boolean;
   readonly minCell: number | null;
   readonly unknownCodes: readonly string[];
+  /** Hospitals whose obfuscated count was "at most" the floor (10 or fewer); they add nothing to `total`. */
+  readonly atMost: readonly string[];
+  /** True when some released count carries noise (obfuscation or DP): `total` is then an estimate, not a bound. */
+  readonly noisy: boolean;
+  /** What a DP count spent: present only when the researcher asked for differential privacy. */
+  readonly dp?: DpSpend;
+}
+
+/** The ε a DP count charged to its project on the ledger and what the project has left (ε, not micro-ε). */
+export interface DpSpend {
+  readonly mechanism: 'laplace' | 'gaussian';
+  readonly epsilon: number;
+  /** δ of the Gaussian (not tracked by the ledger's budget); null for the Laplace. */
+  readonly delta: number | null;
+  readonly charge: LedgerTx;
+  readonly spentEpsilon: number;
+  readonly remainingEpsilon: number;
 }
 
 /** A committed ledger transaction. */
@@ -80,7 +110,15 @@ export interface TaskStamp {
 }
 
 /** What the service needs: rounds, and the ledger's authorization and release. */
-export type FederationDeps = RoundDeps & { authorize: TaskAuthorizer; release: ResultReleaser; now?: () => Date };
+export type FederationDeps = RoundDeps & {
+  authorize: TaskAuthorizer;
+  release: ResultReleaser;
+  /** Charges a DP task's ε on the ledger; without it DP counts are refused. */
+  charge?: BudgetCharger;
+  now?: () => Date;
+  /** Recover a hospital that drops out of a masked analysis (Kaplan–Meier, Cox, descriptive, FedAvg): masked-rounds.ts. */
+  dropoutRecovery?: boolean;
+};
 
 /** Runs federated analyses for the hub's routes. */
 export class FederationService {
@@ -111,57 +149,52 @@ export class FederationService {
     });
   }
 
-  /** Authorizes and runs a `count` task: per-hospital released counts, partial when a hospital is missing. */
+  /**
+   * Authorizes and runs a `count` task: per-hospital released counts, partial when a hospital is missing. A DP
+   * count is charged to the project's budget on the ledger after its authorization and before any hospital is
+   * asked; a refused charge (MER_DP_BUDGET_EXHAUSTED) runs nothing.
+   */
   async count(task: FederatedTask): Promise<CountAnswer> {
+    const dp = dpOfTask(task);
     const authorizedAt = await this.#deps.authorize(task);
+    const spend = dp === undefined ? undefined : await this.#charge(task, dp);
     const round = await runRound(this.#deps, { task, round: 0, timeoutMs: ROUND_TIMEOUT_MS });
-    const byHospital: HospitalCount[] = [];
-    const suppressed: string[] = [];
-    const unknown = new Set<string>();
-    const missing = [...round.missing];
-    let total = 0;
-    let minCell: number | null = null;
-    for (const o of round.outcomes) {
-      if (o.status === 'missing') {
-        byHospital.push({ hospital: o.node, status: 'missing', code: o.code, message: o.message });
-        continue;
-      }
-      const parsed = CountResultSchema.safeParse(o.result);
-      if (!parsed.success) {
-        const message = `hospital node ${o.node} answered the count with an unexpected shape; it is not used`;
-        byHospital.push({ hospital: o.node, status: 'missing', code: 'MER_FED_BAD_ANSWER', message });
-        missing.push(o.node);
-        continue;
-      }
-      const r = parsed.data;
-      byHospital.push({ hospital: o.node, status: 'answered', count: r.count });
-      if (typeof r.count === 'number') total += r.count;
-      else suppressed.push(o.node);
-      minCell = Math.max(minCell ?? 0, r.minCell);
-      for (const c of r.unknownCodes) unknown.add(c);
-    }
+    const totals = countTotals(countLines(round.outcomes));
     const answer = {
       taskId: task.taskId,
       taskHash: taskHashOf(task),
       authorizedAt,
-      byHospital,
-      total,
-      suppressed,
-      missing,
-      partial: missing.length > 0,
-      minCell,
-      unknownCodes: [...unknown].sort(),
+      ...totals,
+      ...(spend === undefined ? {} : { dp: spend }),
     };
-    const answeredNodes = task.hospitals.filter((h) => !missing.includes(h));
+    const answeredNodes = task.hospitals.filter((h) => !totals.missing.includes(h));
     return { ...answer, ledger: await this.#close(task, answeredNodes, answer) };
   }
 
-  /** Authorizes and runs an exact federated GLM (every hospital must answer every round). */
+  /**
+   * Re-runs a partial count under its ledger authorization (docs/decisions/0010): asks again only the hospitals
+   * that are missing or filed no receipt, merges their lines into the earlier answer, has them file their
+   * receipts, and releases the result once every hospital of the task has one. A DP count is not charged again:
+   * the nodes check the task's one charge on the ledger.
+   */
+  async rerunCount(task: FederatedTask, earlier: CountAnswer): Promise<CountAnswer> {
+    const filed = earlier.ledger.receipts;
+    const again = task.hospitals.filter((h) => earlier.missing.includes(h) || !Object.hasOwn(filed, h));
+    const round = await runRound(this.#deps, { task, round: 0, nodes: again, timeoutMs: ROUND_TIMEOUT_MS });
+    const totals = countTotals(mergeCountLines(earlier, countLines(round.outcomes)));
+    const answer = {
+      taskId: task.taskId,
+      taskHash: taskHashOf(task),
+      authorizedAt: earlier.authorizedAt,
+      ...totals,
+      ...(earlier.dp === undefined ? {} : { dp: earlier.dp }),
+    };
+    return { ...answer, ledger: await this.#close(task, round.answered, answer, filed) };
+  }
+
+  /** Authorizes and runs an exact federated GLM (a dropout in the first round is recovered, marked partial). */
   async glm(task: FederatedTask): Promise<FederatedGlm & TaskStamp> {
-    const authorizedAt = await this.#deps.authorize(task);
-    const fit = await runFederatedGlm(this.#deps, task);
-    const answer = { ...fit, taskId: task.taskId, taskHash: taskHashOf(task), authorizedAt };
-    return { ...answer, ledger: await this.#close(task, task.hospitals, answer) };
+    return this.#exact(task, runFederatedGlm);
   }
 
   /** Authorizes and runs Kaplan–Meier curves (every hospital must answer); parameters are checked before the ledger. */
@@ -182,22 +215,61 @@ export class FederationService {
     return this.#exact(task, runFederatedDescriptive);
   }
 
-  async #exact<T>(
+  /** Authorizes and trains a FedAvgM model (every hospital must answer every round); parameters are checked first. */
+  async fedavg(task: FederatedTask): Promise<FederatedFedAvg & TaskStamp> {
+    fedavgPlan(task);
+    return this.#exact(task, runFederatedFedAvg);
+  }
+
+  async #exact<T extends object>(
     task: FederatedTask,
-    run: (deps: RoundDeps, task: FederatedTask) => Promise<T>,
-  ): Promise<T & TaskStamp> {
+    run: (deps: FederationDeps & MaskedRoundDeps, task: FederatedTask) => Promise<T>,
+  ): Promise<T & Partiality & TaskStamp> {
     const authorizedAt = await this.#deps.authorize(task);
-    const answer = await run(this.#deps, task);
-    const stamped = { ...answer, taskId: task.taskId, taskHash: taskHashOf(task), authorizedAt };
-    return { ...stamped, ledger: await this.#close(task, task.hospitals, stamped) };
+    const dropouts: Dropout[] = [];
+    const answer = await run({ ...this.#deps, onDropout: (d) => dropouts.push(d) }, task);
+    const missing = dropouts.map((d) => d.hospital);
+    const stamped = {
+      ...answer,
+      partial: dropouts.length > 0,
+      missing,
+      dropouts,
+      taskId: task.taskId,
+      taskHash: taskHashOf(task),
+      authorizedAt,
+    };
+    // A hospital that dropped out of a recovered analysis files no receipt: the result stays unreleased, saying so.
+    const answered = task.hospitals.filter((h) => !missing.includes(h));
+    return { ...stamped, ledger: await this.#close(task, answered, stamped) };
+  }
+
+  async #charge(task: FederatedTask, dp: DpTaskParameters): Promise<DpSpend> {
+    if (this.#deps.charge === undefined) {
+      throw new MeridianError('MER_FED_LEDGER_UNAVAILABLE', 'this hub cannot charge privacy budgets; no DP count runs');
+    }
+    const b = await this.#deps.charge(task, dp.epsilonMicros);
+    return {
+      mechanism: dp.mechanism,
+      epsilon: b.epsilonMicros / MICRO_EPSILON_PER_EPSILON,
+      delta: dp.mechanism === 'gaussian' ? dp.deltaPicos / PICO_DELTA_PER_DELTA : null,
+      charge: b.charge,
+      spentEpsilon: b.spentMicros / MICRO_EPSILON_PER_EPSILON,
+      remainingEpsilon: b.remainingMicros / MICRO_EPSILON_PER_EPSILON,
+    };
   }
 
   /**
    * Closes a task on the ledger: each hospital that answered files its receipt over the hashes of everything it
-   * returned; once every hospital of the task has, the hub releases the hash of what the researcher got. A
-   * hospital that cannot file leaves the result unreleased (said in `unreleased`), never unanswered.
+   * returned; once every hospital of the task has (`filed`: receipts of an earlier run), the hub releases the hash
+   * of what the researcher got. A hospital that cannot file leaves the result unreleased (said in `unreleased`),
+   * never unanswered.
    */
-  async #close(task: FederatedTask, nodes: readonly string[], released: unknown): Promise<LedgerTrail> {
+  async #close(
+    task: FederatedTask,
+    nodes: readonly string[],
+    released: unknown,
+    filed: Readonly<Record<string, LedgerTx>> = {},
+  ): Promise<LedgerTrail> {
     const round = await runRound(this.#deps, {
       task,
       round: CLOSE_ROUND,
@@ -205,7 +277,7 @@ export class FederationService {
       input: () => ({ close: true }),
       timeoutMs: ROUND_TIMEOUT_MS,
     });
-    const receipts: Record<string, LedgerTx> = {};
+    const receipts: Record<string, LedgerTx> = { ...filed };
     const problems: string[] = [];
     for (const o of round.outcomes) {
       const receipt = (o.status === 'answered' ? (o.result as { receipt?: LedgerTx }) : undefined)?.receipt;
@@ -213,7 +285,7 @@ export class FederationService {
         receipts[o.node] = { txHash: receipt.txHash, height: receipt.height };
       } else problems.push(o.status === 'missing' ? `${o.node}: ${o.message}` : `${o.node}: no receipt`);
     }
-    for (const h of task.hospitals) if (!nodes.includes(h)) problems.push(`${h} did not answer`);
+    for (const h of task.hospitals) if (!nodes.includes(h) && !receipts[h]) problems.push(`${h} did not answer`);
     if (problems.length > 0) return { receipts, release: null, unreleased: problems.join('; ') };
     const resultHash = resultHashOf(released);
     const release = await this.#deps.release(task.taskId, resultHash);

@@ -11,7 +11,7 @@ import { ledgerMemberKeys } from '../../federation/ledger-authority.ts';
 import { LedgerClient, readLedgerConfig } from '../../ledger/host/index.ts';
 import type { NodeTracker } from '../nodes/node-tracker.ts';
 import type { TaskQueues } from '../nodes/task-queue.ts';
-import { ledgerResultReleaser, ledgerTaskAuthorizer } from './authorize.ts';
+import { ledgerBudgetCharger, ledgerResultReleaser, ledgerTaskAuthorizer } from './authorize.ts';
 import { channelCaller } from './rounds.ts';
 import { FederationService } from './service.ts';
 
@@ -36,6 +36,8 @@ export function hubFederation(opts: {
     nodeKey: ledgerMemberKeys(client, order),
     authorize: ledgerTaskAuthorizer(signer),
     release: ledgerResultReleaser(signer),
+    charge: ledgerBudgetCharger(signer),
+    dropoutRecovery: true,
   });
   return { service, close: () => client.close() };
 }

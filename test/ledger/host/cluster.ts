@@ -77,7 +77,7 @@ export async function makeClusterFiles(opts: {
 export async function startValidatorProcess(
   files: ClusterFiles,
   name: string,
-  opts: { genesis?: string; nodeArgs?: readonly string[] } = {},
+  opts: { genesis?: string; nodeArgs?: readonly string[]; readyTimeoutMs?: number } = {},
 ): Promise<Proc> {
   const proc = startMeridian(
     [
@@ -99,7 +99,7 @@ export async function startValidatorProcess(
   );
   await waitUntil(
     () => `${name} ready; output:\n${proc.output()}`,
-    60_000,
+    opts.readyTimeoutMs ?? 60_000,
     async () =>
       proc.output().includes('ready {')
         ? true

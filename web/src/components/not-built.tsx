@@ -4,7 +4,10 @@ import { useT } from '../i18n/i18n-context.tsx';
 import type { NavKey } from '../nav.tsx';
 
 /** The pages that are still placeholders. */
-export type NotBuiltKey = Exclude<NavKey, 'nodes' | 'sources' | 'mappings' | 'quality' | 'identity' | 'deid'>;
+export type NotBuiltKey = Exclude<
+  NavKey,
+  'nodes' | 'sources' | 'mappings' | 'quality' | 'identity' | 'deid' | 'ledger' | 'validators'
+>;
 
 /** An antd Result titled with the page's name, saying it is not built yet and what it will do. */
 export function NotBuilt({ page }: { page: NotBuiltKey }) {

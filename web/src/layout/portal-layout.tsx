@@ -9,7 +9,7 @@ import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { LangSwitch } from '../components/lang-switch.tsx';
 import { Logo } from '../components/logo.tsx';
 import { useT } from '../i18n/i18n-context.tsx';
-import { NAV_ICONS, NAV_KEYS, navKeyOf, navPath } from '../nav.tsx';
+import { NAV_ICONS, navKeyOf, navKeysFor, navPath } from '../nav.tsx';
 import { useSession, useUser } from '../session/session-context.tsx';
 
 const SIDER_WIDTH_PX = 232;
@@ -34,13 +34,13 @@ export function PortalLayout() {
 
   const menuItems = useMemo<MenuProps['items']>(
     () =>
-      NAV_KEYS.map((key) => ({
+      navKeysFor(user.role).map((key) => ({
         key,
         icon: NAV_ICONS[key],
         label: <Link to={navPath(key)}>{t(`nav.${key}`)}</Link>,
         'data-testid': `nav-${key}`,
       })),
-    [t],
+    [t, user.role],
   );
 
   const userMenu: MenuProps = {
