@@ -6,57 +6,31 @@
  * the ledger pages. Screenshots go to test-output/e2e/.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../src/demo/consortium.ts';
 import { txHash } from '../../src/ledger/transaction.ts';
-import { demoPortArgs, demoPorts, type Proc, startMeridian, waitForOutput } from '../integration/processes.ts';
+import { type DemoBrowser, OUT, shot, startDemoBrowser } from './demo-browser.ts';
 
-const OUT = join(import.meta.dirname, '..', '..', 'test-output', 'e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Patients per demo hospital: the loads only need to reach the ledger, so keep them small. */
 const DEMO_PATIENTS = 40;
-let home: string;
-let demo: Proc;
 let browser: Browser;
 let portal: string;
+let demo: DemoBrowser | undefined;
 
 before(
   async () => {
-    mkdirSync(OUT, { recursive: true });
-    home = mkdtempSync(join(tmpdir(), 'meridian-e2e-ledger-'));
-    const ports = await demoPorts(3);
-    portal = `http://127.0.0.1:${ports.hubPort}`;
-    demo = startMeridian(['demo', '--home', home, ...demoPortArgs(ports), '--patients', String(DEMO_PATIENTS)]);
-    // The machine is shared and the first start loads every hospital: allow for a slow start.
-    await waitForOutput(demo, 'consortium is up', 1_100_000);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-    });
+    demo = await startDemoBrowser({ patients: DEMO_PATIENTS, startTimeoutMs: 1_100_000 });
+    ({ browser, portal } = demo);
   },
   { timeout: 1_200_000 },
 );
 
 after(async () => {
-  await browser?.close();
-  if (demo && demo.child.exitCode === null) {
-    demo.child.kill('SIGINT');
-    const exit = await Promise.race([
-      demo.exited,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000)),
-    ]);
-    if (!exit) demo.child.kill('SIGKILL');
-  }
-  rmSync(home, { recursive: true, force: true });
+  await demo?.stop();
 });
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
-}
 
 async function logIn(page: Page, username: string): Promise<void> {
   await page.goto(`${portal}/login`);

@@ -6,60 +6,28 @@
  * Screenshots go to test-output/.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEMO_HOSPITALS, DEMO_PASSWORD } from '../../src/demo/consortium.ts';
-import { demoPortArgs, demoPorts, type Proc, startMeridian, waitForOutput } from '../integration/processes.ts';
+import { type DemoBrowser, shot, startDemoBrowser } from './demo-browser.ts';
 
-const OUT = join(import.meta.dirname, '..', '..', 'test-output', 'e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Patients per demo hospital: enough for every table and a few rejects, small enough to load in a minute. */
 const DEMO_PATIENTS = 300;
-let home: string;
-let demo: Proc;
 let browser: Browser;
 let portal: string;
+let demo: DemoBrowser | undefined;
 
-before(async () => {
-  mkdirSync(OUT, { recursive: true });
-  home = mkdtempSync(join(tmpdir(), 'meridian-e2e-'));
-  const ports = await demoPorts(3);
-  portal = `http://127.0.0.1:${ports.hubPort}`;
-  demo = startMeridian(['demo', '--home', home, ...demoPortArgs(ports), '--patients', String(DEMO_PATIENTS)]);
-  await waitForOutput(demo, 'consortium is up', 400_000);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-});
+before(
+  async () => {
+    demo = await startDemoBrowser({ patients: DEMO_PATIENTS, startTimeoutMs: 400_000 });
+    ({ browser, portal } = demo);
+  },
+  { timeout: 420_000 },
+);
 
 after(async () => {
-  await browser?.close();
-  if (demo && demo.child.exitCode === null) {
-    demo.child.kill('SIGINT');
-    const exit = await Promise.race([
-      demo.exited,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000)),
-    ]);
-    if (!exit) demo.child.kill('SIGKILL');
-  }
-  rmSync(home, { recursive: true, force: true });
+  await demo?.stop();
 });
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
-}
 
 test('log in through the page, switch language, and see the three nodes up', async () => {
   const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });

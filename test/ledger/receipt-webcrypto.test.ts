@@ -16,43 +16,7 @@ import {
 } from '../../src/ledger/index.ts';
 import { validatorSetHashWeb, verifyReceiptWeb, WEB_RECEIPT_CHECKS } from '../../src/ledger/receipt-webcrypto.ts';
 import { block, entryReceipt, scenario, setHistory, tx, txReceipt, validators } from './fixtures.ts';
-
-type Path = (string | number)[];
-
-function leafPaths(v: unknown, path: Path = []): Path[] {
-  if (Array.isArray(v)) return v.flatMap((x, i) => leafPaths(x, [...path, i]));
-  if (typeof v === 'object' && v !== null) return Object.entries(v).flatMap(([k, x]) => leafPaths(x, [...path, k]));
-  return [path];
-}
-
-function nodePaths(v: unknown, path: Path = []): Path[] {
-  if (Array.isArray(v)) return v.flatMap((x, i) => [[...path, i], ...nodePaths(x, [...path, i])]);
-  if (typeof v === 'object' && v !== null) {
-    return Object.entries(v).flatMap(([k, x]) => [[...path, k], ...nodePaths(x, [...path, k])]);
-  }
-  return [];
-}
-
-/** A different value of the same kind: hex stays hex, names stay lowercase, numbers move by one. */
-function tweak(v: unknown): unknown {
-  if (typeof v === 'number') return v + 1;
-  if (typeof v === 'boolean') return !v;
-  if (v === null) return 0;
-  const s = String(v);
-  if (s.length === 0) return 'x';
-  const last = s.at(-1) as string;
-  const next =
-    last === 'f' ? '0' : last === '9' ? '0' : last === 'z' ? 'a' : String.fromCharCode(last.charCodeAt(0) + 1);
-  return s.slice(0, -1) + next;
-}
-
-function edit(receipt: Receipt, path: Path, change: (p: Record<string | number, unknown>, k: string | number) => void) {
-  const copy = JSON.parse(JSON.stringify(receipt)) as Record<string | number, unknown>;
-  let parent = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  change(parent, path.at(-1) as string | number);
-  return copy;
-}
+import { edit, leafPaths, nodePaths, tweak } from './tamper.ts';
 
 /** Both verifiers on one input: the same verdict, and on failure the same check and code. */
 async function assertSameVerdict(input: unknown, trusted: ValidatorSet[], what: string): Promise<boolean> {

@@ -37,11 +37,11 @@ import {
   seededRng,
   sigmoid,
 } from '../../analytics/fedavg/index.ts';
-import { isMeridianError, MeridianError } from '../../errors/registry.ts';
+import { MeridianError } from '../../errors/registry.ts';
 import { DESIGN_COLUMNS_MAX, designMatrix, parseVariables, variableColumns } from '../dataset/index.ts';
-import { checkGlmDisclosure } from '../disclosure/glm-guard.ts';
 import type { AnalysisRunner } from '../node.ts';
 import type { FederatedTask } from '../protocol.ts';
+import { refuseDisclosiveDesign } from './glm.ts';
 import {
   invalidParameter,
   MASKED_REALS_MAX,
@@ -236,32 +236,12 @@ export function prepareFedAvg(
       { field: plan.outcome },
     );
   }
-  try {
-    checkGlmDisclosure(
-      {
-        rows: design.y.length,
-        parameters: plan.parameters,
-        variables: [
-          { name: plan.outcome, values: design.y },
-          ...design.names.map((name, k) => ({ name, values: design.X.map((row) => row[k] as number) })),
-        ],
-      },
-      { minCell: ctx.minCell },
-    );
-  } catch (e) {
-    // The guard's messages carry the node's row count or the rare category's count: neither leaves the node.
-    if (!isMeridianError(e, 'MER_DISCLOSURE_GLM_REFUSED')) throw e;
-    const variable = e.details?.variable;
-    throw new MeridianError(
-      'MER_DISCLOSURE_FEDAVG_REFUSED',
-      typeof variable === 'string'
-        ? `${ctx.node} refuses: binary variable ${variable} has a category under the minimum cell of ${ctx.minCell}`
-        : `${ctx.node} refuses: the model has too many parameters (${plan.parameters}) for its rows (at most 0.33 × rows)`,
-      typeof variable === 'string'
-        ? { node: ctx.node, variable, minCell: ctx.minCell }
-        : { node: ctx.node, parameters: plan.parameters },
-    );
-  }
+  refuseDisclosiveDesign(design, {
+    outcome: plan.outcome,
+    parameters: plan.parameters,
+    ctx,
+    code: 'MER_DISCLOSURE_FEDAVG_REFUSED',
+  });
   const site = plan.hospitals.indexOf(ctx.node) + 1;
   if (site === 0) throw new MeridianError('MER_FED_INVALID_TASK', `${ctx.node} is not a hospital of the task`);
   return { x: Float64Array.from(design.X.flat()), y: Float64Array.from(design.y), site };

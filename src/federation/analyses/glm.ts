@@ -116,13 +116,36 @@ export function prepareGlm(
     ...(params.categorical ? { categorical: params.categorical } : {}),
   });
   const p = design.names.length + 1;
+  refuseDisclosiveDesign(design, { outcome: params.outcome, parameters: p, ctx, code: 'MER_DISCLOSURE_GLM_REFUSED' });
+  const packed = packGlmData({ X: design.X, y: design.y, names: design.names }, { family: params.family });
+  return { packed, p, names: design.names };
+}
+
+/**
+ * DataSHIELD's GLM rules on a node's design (parameters at most a share of the rows; each binary variable's
+ * categories at least the minimum cell), refused with `code` in words that carry no count of the node's rows.
+ */
+export function refuseDisclosiveDesign(
+  design: {
+    readonly X: readonly (readonly number[])[];
+    readonly y: readonly number[];
+    readonly names: readonly string[];
+  },
+  o: {
+    outcome: string;
+    parameters: number;
+    ctx: PrepareContext;
+    code: 'MER_DISCLOSURE_GLM_REFUSED' | 'MER_DISCLOSURE_FEDAVG_REFUSED';
+  },
+): void {
+  const { ctx } = o;
   try {
     checkGlmDisclosure(
       {
         rows: design.y.length,
-        parameters: p,
+        parameters: o.parameters,
         variables: [
-          { name: params.outcome, values: design.y },
+          { name: o.outcome, values: design.y },
           ...design.names.map((name, k) => ({ name, values: design.X.map((row) => row[k] as number) })),
         ],
       },
@@ -133,15 +156,13 @@ export function prepareGlm(
     if (!isMeridianError(e, 'MER_DISCLOSURE_GLM_REFUSED')) throw e;
     const variable = e.details?.variable;
     throw new MeridianError(
-      'MER_DISCLOSURE_GLM_REFUSED',
+      o.code,
       typeof variable === 'string'
         ? `${ctx.node} refuses: binary variable ${variable} has a category under the minimum cell of ${ctx.minCell}`
-        : `${ctx.node} refuses: the model has too many parameters (${p}) for its rows (at most 0.33 × rows)`,
+        : `${ctx.node} refuses: the model has too many parameters (${o.parameters}) for its rows (at most 0.33 × rows)`,
       typeof variable === 'string'
         ? { node: ctx.node, variable, minCell: ctx.minCell }
-        : { node: ctx.node, parameters: p },
+        : { node: ctx.node, parameters: o.parameters },
     );
   }
-  const packed = packGlmData({ X: design.X, y: design.y, names: design.names }, { family: params.family });
-  return { packed, p, names: design.names };
 }

@@ -7,7 +7,6 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { MeridianError } from '../../errors/registry.ts';
 import {
   APPROVAL_COMMENT_CHARS_MAX,
   APPROVAL_STATUSES,
@@ -17,6 +16,7 @@ import {
 } from '../../federation/approvals.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { audited } from '../audit/audited.ts';
+import { otherHospitalRefusal } from '../auth/other-hospital.ts';
 import type { Role } from '../auth/roles.ts';
 import { signedIn } from '../auth/signed-in.ts';
 import { callNode } from '../ingest/node-call.ts';
@@ -74,19 +74,7 @@ export function registerApprovalRoutes(
     const { node } = request.params as z.infer<typeof NodeParamsSchema>;
     const user = signedIn(request);
     if (user.role === 'steward' && user.hospital !== node) {
-      await deps.audit.record({
-        actor: user.username,
-        actorRole: user.role,
-        action: `${request.method} ${request.routeOptions.url}`,
-        target: node,
-        outcome: 'refused',
-        detail: { reason: 'hospital', hospital: user.hospital },
-      });
-      throw new MeridianError(
-        'MER_FED_OTHER_HOSPITAL',
-        `steward "${user.username}" looks after ${user.hospital ?? 'no hospital'}, not ${node}`,
-        { node, hospital: user.hospital },
-      );
+      throw await otherHospitalRefusal(request, deps.audit, node, 'MER_FED_OTHER_HOSPITAL');
     }
     return node;
   };

@@ -7,9 +7,16 @@
 import { type ErrorCode, MeridianError } from '../../errors/registry.ts';
 import { commitContractTx, LedgerRefusal } from '../../federation/ledger-authority.ts';
 import { type FederatedTask, taskHashOf } from '../../federation/protocol.ts';
-import { formatEpsilon, MICRO_EPSILON_PER_EPSILON, signContractTx } from '../../ledger/contracts/index.ts';
+import {
+  formatEpsilon,
+  MICRO_EPSILON_PER_EPSILON,
+  type PayloadOf,
+  signContractTx,
+  type TxKind,
+} from '../../ledger/contracts/index.ts';
 import type { LedgerClient } from '../../ledger/host/index.ts';
 import type { PrivateKeyInput } from '../../ledger/signing.ts';
+import type { TxUser } from '../../ledger/transaction.ts';
 
 /** Authorizes a task before any node runs it; throws the ledger's refusal as a MeridianError. */
 export type TaskAuthorizer = (task: FederatedTask) => Promise<{ txHash: string; height: number }>;
@@ -17,31 +24,44 @@ export type TaskAuthorizer = (task: FederatedTask) => Promise<{ txHash: string; 
 /** Contract refusals that mean "outside what the request allows" rather than "no such approved request". */
 const SCOPE_CODES = new Set(['MER_CONTRACT_OUT_OF_SCOPE']);
 
-/** A {@link TaskAuthorizer} that signs as the hub institution and waits for the commit and its outcome. */
-export function ledgerTaskAuthorizer(opts: {
+/** How the hub signs contract transactions as its institution and commits them on the validators. */
+export interface HubLedgerSigner {
   client: Pick<LedgerClient, 'submitAndWait' | 'submitTo' | 'get'>;
   chainId: string;
   institution: string;
   privateKey: PrivateKeyInput;
   validators: readonly string[];
   now?: () => number;
-}): TaskAuthorizer {
+}
+
+/** Signs `kind` with `payload` as the hub institution (for `user` when a user acts), at the signer's clock. */
+function signAsHub<K extends TxKind>(opts: HubLedgerSigner, kind: K, payload: PayloadOf<K>, user?: TxUser) {
+  return signContractTx({
+    chainId: opts.chainId,
+    kind,
+    institution: opts.institution,
+    payload,
+    ...(user === undefined ? {} : { user }),
+    timeMs: (opts.now ?? Date.now)(),
+    privateKey: opts.privateKey,
+  });
+}
+
+/** A {@link TaskAuthorizer} that signs as the hub institution and waits for the commit and its outcome. */
+export function ledgerTaskAuthorizer(opts: HubLedgerSigner): TaskAuthorizer {
   return async (task) => {
-    const tx = signContractTx({
-      chainId: opts.chainId,
-      kind: 'task.authorize',
-      institution: opts.institution,
-      payload: {
+    const tx = signAsHub(
+      opts,
+      'task.authorize',
+      {
         taskId: task.taskId,
         requestId: task.requestId,
         taskHash: taskHashOf(task),
         analysisKind: task.kind,
         hospitals: task.hospitals,
       },
-      user: task.user,
-      timeMs: (opts.now ?? Date.now)(),
-      privateKey: opts.privateKey,
-    });
+      task.user,
+    );
     try {
       return await commitContractTx(opts.client, opts.validators, tx, `the authorization of task ${task.taskId}`);
     } catch (e) {
@@ -59,23 +79,9 @@ export function ledgerTaskAuthorizer(opts: {
 export type ResultReleaser = (taskId: string, resultHash: string) => Promise<{ txHash: string; height: number }>;
 
 /** A {@link ResultReleaser} that signs `result.release` as the hub institution. */
-export function ledgerResultReleaser(opts: {
-  client: Pick<LedgerClient, 'submitAndWait' | 'submitTo' | 'get'>;
-  chainId: string;
-  institution: string;
-  privateKey: PrivateKeyInput;
-  validators: readonly string[];
-  now?: () => number;
-}): ResultReleaser {
+export function ledgerResultReleaser(opts: HubLedgerSigner): ResultReleaser {
   return async (taskId, resultHash) => {
-    const tx = signContractTx({
-      chainId: opts.chainId,
-      kind: 'result.release',
-      institution: opts.institution,
-      payload: { taskId, resultHash },
-      timeMs: (opts.now ?? Date.now)(),
-      privateKey: opts.privateKey,
-    });
+    const tx = signAsHub(opts, 'result.release', { taskId, resultHash });
     try {
       return await commitContractTx(opts.client, opts.validators, tx, `the release of task ${taskId}`);
     } catch (e) {
@@ -136,24 +142,9 @@ async function readBudget(
 }
 
 /** A {@link BudgetCharger} that signs `budget.charge` for the task as the hub institution and reads the budget back. */
-export function ledgerBudgetCharger(opts: {
-  client: Pick<LedgerClient, 'submitAndWait' | 'submitTo' | 'get'>;
-  chainId: string;
-  institution: string;
-  privateKey: PrivateKeyInput;
-  validators: readonly string[];
-  now?: () => number;
-}): BudgetCharger {
+export function ledgerBudgetCharger(opts: HubLedgerSigner): BudgetCharger {
   return async (task, epsilonMicros) => {
-    const tx = signContractTx({
-      chainId: opts.chainId,
-      kind: 'budget.charge',
-      institution: opts.institution,
-      payload: { taskId: task.taskId, epsilonMicros },
-      user: task.user,
-      timeMs: (opts.now ?? Date.now)(),
-      privateKey: opts.privateKey,
-    });
+    const tx = signAsHub(opts, 'budget.charge', { taskId: task.taskId, epsilonMicros }, task.user);
     let charge: { txHash: string; height: number };
     try {
       charge = await commitContractTx(opts.client, opts.validators, tx, `the ε charge of task ${task.taskId}`);

@@ -7,9 +7,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { MeridianError } from '../../errors/registry.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { audited } from '../audit/audited.ts';
+import { otherHospitalRefusal } from '../auth/other-hospital.ts';
 import type { Role } from '../auth/roles.ts';
 import { signedIn } from '../auth/signed-in.ts';
 import type { NodeTracker } from '../nodes/node-tracker.ts';
@@ -77,19 +77,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRouteDeps
     const { node } = request.params as z.infer<typeof NodeParamsSchema>;
     const user = signedIn(request);
     if (user.role === 'steward' && user.hospital !== node) {
-      await deps.audit.record({
-        actor: user.username,
-        actorRole: user.role,
-        action: `${request.method} ${request.routeOptions.url}`,
-        target: node,
-        outcome: 'refused',
-        detail: { reason: 'hospital', hospital: user.hospital },
-      });
-      throw new MeridianError(
-        'MER_INGEST_OTHER_HOSPITAL',
-        `steward "${user.username}" looks after ${user.hospital ?? 'no hospital'}, not ${node}`,
-        { node, hospital: user.hospital },
-      );
+      throw await otherHospitalRefusal(request, deps.audit, node, 'MER_INGEST_OTHER_HOSPITAL');
     }
     return node;
   };

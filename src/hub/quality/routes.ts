@@ -16,6 +16,7 @@ import { renderReportHtml } from '../../quality/report-html.ts';
 import { CATEGORIES } from '../../quality/rules.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { audited } from '../audit/audited.ts';
+import { otherHospitalRefusal } from '../auth/other-hospital.ts';
 import { ROLES, type Role } from '../auth/roles.ts';
 import { signedIn } from '../auth/signed-in.ts';
 import { NodeParamsSchema } from '../ingest/schemas.ts';
@@ -102,19 +103,12 @@ export function registerQualityRoutes(app: FastifyInstance, deps: QualityRouteDe
   const ownNode = async (request: FastifyRequest): Promise<string> => {
     const { node } = request.params as z.infer<typeof NodeParamsSchema>;
     if (audienceOf(request) === 'steward') return node;
-    const user = signedIn(request);
-    await deps.audit.record({
-      actor: user.username,
-      actorRole: user.role,
-      action: `${request.method} ${request.routeOptions.url}`,
-      target: node,
-      outcome: 'refused',
-      detail: { reason: 'hospital', hospital: user.hospital },
-    });
-    throw new MeridianError(
+    throw await otherHospitalRefusal(
+      request,
+      deps.audit,
+      node,
       'MER_QUALITY_OTHER_HOSPITAL',
-      `steward "${user.username}" looks after ${user.hospital ?? 'no hospital'}, not ${node}; only ${node}'s steward may do this`,
-      { node, hospital: user.hospital },
+      `; only ${node}'s steward may do this`,
     );
   };
 
