@@ -2,7 +2,7 @@
 import type { Receipt } from '../../src/ledger/index.ts';
 
 /** A path from the root of a JSON value. */
-export type Path =(string | number)[];
+export type Path = (string | number)[];
 
 /** Every path from the root of `v` to a primitive value. */
 export function leafPaths(v: unknown, path: Path = []): Path[] {
