@@ -70,6 +70,15 @@ function Hash({ value, chars = 12, testId }: { value: string; chars?: number; te
   );
 }
 
+/** A whole hash, wrapped anywhere, optionally with a copy button. */
+function FullHash({ value, copyable = false }: { value: string; copyable?: boolean }) {
+  return (
+    <Typography.Text code copyable={copyable} style={{ wordBreak: 'break-all' }}>
+      {value}
+    </Typography.Text>
+  );
+}
+
 function timeText(iso: string, lang: Lang): string {
   const ms = parseTimestamp(iso);
   return ms === null ? '—' : formatDateTime(ms, lang);
@@ -183,14 +192,10 @@ function VerifyModal({ state, onClose }: { state: VerifyState | null; onClose: (
         {result.ok ? (
           <Descriptions size="small" column={1} bordered>
             <Descriptions.Item label={t('ledger.col.headerHash')}>
-              <Typography.Text code copyable style={{ wordBreak: 'break-all' }}>
-                {result.headerHash}
-              </Typography.Text>
+              <FullHash value={result.headerHash} copyable />
             </Descriptions.Item>
             <Descriptions.Item label={t('ledger.col.txHash')}>
-              <Typography.Text code copyable style={{ wordBreak: 'break-all' }}>
-                {result.txHash}
-              </Typography.Text>
+              <FullHash value={result.txHash} copyable />
             </Descriptions.Item>
           </Descriptions>
         ) : null}
@@ -344,29 +349,19 @@ function BlockDrawer({
                 {formatInteger(data.block.txCount, lang)}
               </Descriptions.Item>
               <Descriptions.Item label={t('ledger.col.headerHash')}>
-                <Typography.Text code copyable style={{ wordBreak: 'break-all' }}>
-                  {data.block.headerHash}
-                </Typography.Text>
+                <FullHash value={data.block.headerHash} copyable />
               </Descriptions.Item>
               <Descriptions.Item label={t('ledger.block.prevHash')}>
-                <Typography.Text code style={{ wordBreak: 'break-all' }}>
-                  {data.block.prevHash}
-                </Typography.Text>
+                <FullHash value={data.block.prevHash} />
               </Descriptions.Item>
               <Descriptions.Item label={t('ledger.block.txRoot')}>
-                <Typography.Text code style={{ wordBreak: 'break-all' }}>
-                  {data.block.txRoot}
-                </Typography.Text>
+                <FullHash value={data.block.txRoot} />
               </Descriptions.Item>
               <Descriptions.Item label={t('ledger.block.stateRoot')}>
-                <Typography.Text code style={{ wordBreak: 'break-all' }}>
-                  {data.block.stateRoot}
-                </Typography.Text>
+                <FullHash value={data.block.stateRoot} />
               </Descriptions.Item>
               <Descriptions.Item label={t('ledger.block.validatorSet')}>
-                <Typography.Text code style={{ wordBreak: 'break-all' }}>
-                  {data.block.validatorSetHash}
-                </Typography.Text>
+                <FullHash value={data.block.validatorSetHash} />
               </Descriptions.Item>
               <Descriptions.Item label={t('ledger.block.view')}>{data.view ?? '—'}</Descriptions.Item>
               <Descriptions.Item label={t('ledger.block.source')}>{data.source}</Descriptions.Item>
