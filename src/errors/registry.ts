@@ -438,6 +438,68 @@ export const ERROR_REGISTRY = {
     status: 503,
     title: 'The hub has no consortium ledger configured, or no validator answered in time; try again',
   },
+  MER_USER_NOT_FOUND: { status: 404, title: 'No user account with this id' },
+  MER_USER_HOSPITAL_UNKNOWN: {
+    status: 400,
+    title: 'The hospital named for a steward or clinician is not a node the hub knows',
+  },
+  MER_USER_SELF_LOCKOUT: {
+    status: 409,
+    title: 'An administrator cannot disable their own account or take away their own admin role',
+  },
+  MER_SETTINGS_INVALID: {
+    status: 400,
+    title: 'A consortium setting is out of range (minimum cell size 1–1000; 0 < default ε ≤ maximum ε ≤ 100)',
+  },
+  MER_PANORAMA_NO_HOSPITAL: {
+    status: 403,
+    title: 'A clinician must be bound to a hospital to search and open patients in the panorama',
+  },
+  MER_PANORAMA_PATIENT_NOT_FOUND: {
+    status: 404,
+    title: "No patient with this ID number at the clinician's own hospital",
+  },
+  MER_PANORAMA_SEARCH_EXPIRED: {
+    status: 404,
+    title: 'The patient search expired or belongs to another user; search the patient again',
+  },
+  MER_PANORAMA_BREAK_GLASS_REQUIRED: {
+    status: 403,
+    title:
+      "The patient has no visit at the clinician's hospital: only emergency access (break glass) with a reason code and a reason opens the record",
+  },
+  MER_PANORAMA_ACCESS_NOT_RECORDED: {
+    status: 403,
+    title:
+      "The hospital's own ledger replica shows no recent access record naming it and the patient: it returns no records",
+  },
+  MER_PROJECT_NOT_FOUND: { status: 404, title: 'No research project with this id' },
+  MER_PROJECT_NOT_MEMBER: {
+    status: 403,
+    title: 'Only the members of a research project may change it or run analyses in it',
+  },
+  MER_PROJECT_COHORT_NOT_FOUND: { status: 404, title: 'The project has no saved cohort with this id' },
+  MER_PROJECT_DOCUMENT_INVALID: {
+    status: 400,
+    title: 'A project document is empty, too large, or not valid base64',
+  },
+  MER_REQUEST_NOT_FOUND: { status: 404, title: 'No data-use request with this id' },
+  MER_REQUEST_INVALID: {
+    status: 400,
+    title: 'A data-use request names an unknown hospital, an analysis kind the platform lacks, or a bad period or ε',
+  },
+  MER_REQUEST_REFUSED: {
+    status: 409,
+    title: "The consortium ledger refused a data-use request's submission or decision (its message says why)",
+  },
+  MER_REQUEST_NOT_APPROVER: {
+    status: 403,
+    title: 'This user does not decide on this data-use request (ethics committee, or the steward of a listed hospital)',
+  },
+  MER_CATALOG_TABLE_UNKNOWN: {
+    status: 404,
+    title: 'No table of this name in the canonical model (the catalog lists every table at /api/catalog)',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

@@ -10,6 +10,7 @@ import { MeridianError } from '../errors/registry.ts';
 import type { PrivateKeyInput } from '../ledger/signing.ts';
 import { checkDpCharge, dpOfTask } from './dp-task.ts';
 import {
+  ANALYSIS_KINDS,
   type AnalysisKind,
   FEDERATION_TASK_KIND,
   type FederatedTask,
@@ -63,6 +64,42 @@ export interface RunContext {
 
 /** Computes one round of one analysis kind on the node's data, disclosure control included. */
 export type AnalysisRunner = (ctx: RunContext) => Promise<unknown>;
+
+/** The minimum cell a node applies to `task`: its own, or the consortium floor the task carries when larger. */
+export function effectiveMinCell(nodeMinCell: number, task: FederatedTask): number {
+  return Math.max(nodeMinCell, task.minCellFloor ?? 1);
+}
+
+/**
+ * Runners that honour each task's consortium floor: `build(minCell)` makes the runners for one effective minimum
+ * cell; each set is built once and kept (at most one per value, and values are bounded by the task schema), so
+ * every round of a task reaches the same runner and a runner's state between rounds survives.
+ */
+export function runnersWithFloor(
+  nodeMinCell: number,
+  build: (minCell: number) => Partial<Record<AnalysisKind, AnalysisRunner>>,
+): Partial<Record<AnalysisKind, AnalysisRunner>> {
+  const sets = new Map<number, Partial<Record<AnalysisKind, AnalysisRunner>>>();
+  const setFor = (minCell: number) => {
+    let set = sets.get(minCell);
+    if (!set) {
+      set = build(minCell);
+      sets.set(minCell, set);
+    }
+    return set;
+  };
+  const kinds = ANALYSIS_KINDS.filter((kind) => setFor(nodeMinCell)[kind] !== undefined);
+  return Object.fromEntries(
+    kinds.map((kind): [AnalysisKind, AnalysisRunner] => [
+      kind,
+      (ctx) => {
+        const runner = setFor(effectiveMinCell(nodeMinCell, ctx.task))[kind];
+        if (!runner) throw new MeridianError('MER_FED_INVALID_TASK', `no ${kind} runner`, { kind });
+        return runner(ctx);
+      },
+    ]),
+  );
+}
 
 /** Files this hospital's execution receipt for a task on the ledger (`task.receipt`), naming its result hash. */
 export type ReceiptFiler = (task: FederatedTask, resultHash: string) => Promise<{ txHash: string; height: number }>;

@@ -13,6 +13,7 @@ import { MeridianError } from '../errors/registry.ts';
 import { canonicalBytes } from '../ledger/canonical-json.ts';
 import { CodeSchema, ContractIdSchema, contractHash } from '../ledger/contracts/index.ts';
 import { type PrivateKeyInput, type PublicKeyInput, signForPurpose, verifyForPurpose } from '../ledger/signing.ts';
+import { MIN_CELL_MAX } from './disclosure/cell-suppression.ts';
 
 /** Analysis kinds a task may ask for; the ledger's request lists which of them are approved. */
 export const ANALYSIS_KINDS = ['count', 'descriptive', 'km', 'glm', 'cox', 'fedavg'] as const;
@@ -42,6 +43,11 @@ export const FederatedTaskSchema = z.strictObject({
   /** Kind-specific parameters (family, outcome, covariates, time points, bins …). */
   parameters: z.record(z.string().max(64), z.unknown()).default({}),
   hospitals: z.array(z.string().min(2).max(63)).min(1).max(TASK_HOSPITALS_MAX),
+  /**
+   * The consortium's minimum cell size when the hub issued the task (its admin setting): every node applies the
+   * larger of it and its own, and the hub refuses an answer released under less. Part of the authorized hash.
+   */
+  minCellFloor: z.number().int().min(1).max(MIN_CELL_MAX).optional(),
   /** The researcher the task runs for; nodes record it in their receipts and audit. */
   user: z.strictObject({ id: z.string().min(1).max(128), role: CodeSchema }),
   issuedAt: z.iso.datetime(),

@@ -15,7 +15,12 @@ import { createBaseApp, notFoundJson } from '../http/base.ts';
 import { installPeerGuard } from '../http/peer-guard.ts';
 import type { RouteAccess } from '../http/route-config.ts';
 import { LinkageService } from '../identity/index.ts';
+import type { AccessLedger } from '../panorama/access.ts';
+import { ConsortiumSettingsStore } from './admin/consortium-settings.ts';
+import { registerAdminRoutes } from './admin/routes.ts';
 import { AuditLog } from './audit/audit-log.ts';
+import { registerAuditSearchRoutes } from './audit-search/routes.ts';
+import { AuditSearch } from './audit-search/search.ts';
 import { installRoleGuard } from './auth/guard.ts';
 import { LoginThrottle } from './auth/login-throttle.ts';
 import { OidcLoginProvider, OidcStateStore } from './auth/oidc.ts';
@@ -23,6 +28,9 @@ import { LocalPasswordProvider, type LoginProvider } from './auth/providers.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { SessionIssuer } from './auth/sessions.ts';
 import { UserStore } from './auth/users.ts';
+import { registerCatalogRoutes } from './catalog/routes.ts';
+import { HubInsights } from './dashboard/insights.ts';
+import { registerDashboardRoutes } from './dashboard/routes.ts';
 import { registerApprovalRoutes } from './federation/approvals-routes.ts';
 import { registerConceptRoutes } from './federation/concepts-routes.ts';
 import { PartialCounts } from './federation/partial-counts.ts';
@@ -38,7 +46,14 @@ import { registerLedgerRoutes } from './ledger/routes.ts';
 import { NodeTracker } from './nodes/node-tracker.ts';
 import { registerChannelRoutes, registerNodeApiRoutes } from './nodes/routes.ts';
 import { TaskQueues } from './nodes/task-queue.ts';
+import { type AccessRecorder, hubPanoramaLedger } from './panorama/ledger.ts';
+import { registerPanoramaRoutes } from './panorama/routes.ts';
+import { PanoramaService } from './panorama/service.ts';
 import { registerPrivacyRoutes } from './privacy/routes.ts';
+import { RequestLedger } from './projects/ledger.ts';
+import { registerProjectRoutes } from './projects/routes.ts';
+import { ProjectStore } from './projects/store.ts';
+import { nodeCaller } from './quality/node-call.ts';
 import { type QualityTimeouts, registerQualityRoutes } from './quality/routes.ts';
 import type { HubDatabase } from './schema.ts';
 
@@ -56,6 +71,8 @@ export interface HubAppOptions {
   ingestTimeouts?: Partial<IngestTimeouts>;
   /** How long quality calls wait for a node's answer (defaults suit production; tests shorten them). */
   qualityTimeouts?: Partial<QualityTimeouts>;
+  /** The panorama's ledger parts; by default from `hub.ledger` (none without it: the hub then opens no patient). */
+  panoramaLedger?: { recorder: AccessRecorder; reader: AccessLedger };
 }
 
 /** The built hub: two Fastify apps and the services behind them. */
@@ -68,6 +85,8 @@ export interface HubApps {
   audit: AuditLog;
   /** Record-linkage sweeps over the connected nodes (the hub server runs them periodically). */
   sweeper: IdentitySweeper;
+  /** The dashboard's and catalog's aggregates, refreshed from the nodes in the background. */
+  insights: HubInsights;
   /** Every declared route with the roles allowed (user app) or institution roles (peer app). */
   routes: { user: RouteAccess[]; peer: RouteAccess[] };
   /** Closes both apps (held polls are released first). */
@@ -84,6 +103,8 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
   const tracker = new NodeTracker({ db: opts.db, downAfterMs: opts.config.hub.nodeDownAfterMs, now });
   await tracker.load();
   const queues = new TaskQueues({ now });
+  const settings = new ConsortiumSettingsStore({ db: opts.db, now });
+  await settings.load();
   const providers: LoginProvider[] = [
     new LocalPasswordProvider(users),
     ...opts.config.hub.oidc.map((config) => new OidcLoginProvider({ config, users, now })),
@@ -118,17 +139,60 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
   registerIdentityRoutes(userApp, { linkage, sweeper, audit });
   registerQualityRoutes(userApp, { tracker, queues, audit, timeouts: opts.qualityTimeouts });
   registerPrivacyRoutes(userApp, { tracker, queues, audit });
-  const federation = hubFederation({ config: opts.config, tls: opts.tls, tracker, queues });
+  const federation = hubFederation({
+    config: opts.config,
+    tls: opts.tls,
+    tracker,
+    queues,
+    minCellFloor: () => settings.current().minCell,
+  });
+  const limiter = new QueryLimiter({ options: opts.config.hub.queryLimit, now: () => now().getTime() });
   if (federation) {
-    const limiter = new QueryLimiter({ options: opts.config.hub.queryLimit, now: () => now().getTime() });
     const partials = new PartialCounts({ db: opts.db, now });
     registerFederationRoutes(userApp, { federation: federation.service, audit, limiter, partials });
     registerRerunRoute(userApp, { federation: federation.service, partials, audit });
   }
+  registerProjectRoutes(userApp, {
+    store: new ProjectStore({ db: opts.db, now }),
+    users,
+    audit,
+    tracker,
+    ledger: federation && new RequestLedger({ signer: federation.signer, call: nodeCaller({ tracker, queues }) }),
+    federation: federation?.service,
+    limiter,
+    epsilonMax: () => settings.current().epsilonMax,
+  });
   registerConceptRoutes(userApp);
   registerApprovalRoutes(userApp, { tracker, queues, audit });
   const ledgerReader = hubLedgerReader({ config: opts.config, tls: opts.tls, now });
   registerLedgerRoutes(userApp, { reader: ledgerReader, audit });
+  const insights = new HubInsights({
+    tracker,
+    queues,
+    audit,
+    ledgerReader: ledgerReader ?? null,
+    now,
+    minCellFloor: () => settings.current().minCell,
+    log: opts.logger,
+  });
+  registerDashboardRoutes(userApp, { insights });
+  registerCatalogRoutes(userApp, { insights, audit });
+  const ownPanoramaLedger = opts.panoramaLedger ? undefined : hubPanoramaLedger({ config: opts.config, tls: opts.tls });
+  const panoramaLedger = opts.panoramaLedger ?? ownPanoramaLedger;
+  const panorama = new PanoramaService({
+    tracker,
+    queues,
+    linkage,
+    db: opts.db,
+    recorder: panoramaLedger?.recorder,
+    now,
+  });
+  registerPanoramaRoutes(userApp, { panorama, audit });
+  registerAuditSearchRoutes(userApp, {
+    search: new AuditSearch({ db: opts.db, ledger: panoramaLedger?.reader }),
+    audit,
+  });
+  registerAdminRoutes(userApp, { users, audit, tracker, settings, ledger: ledgerReader, hubName, now });
   await registerPortal(userApp, opts.portalDir);
 
   const peerApp = await createBaseApp({
@@ -150,11 +214,14 @@ export async function buildHubApp(opts: HubAppOptions): Promise<HubApps> {
     audit,
     routes,
     sweeper,
+    insights,
     async close() {
+      await insights.close();
       queues.wakeAll();
       await Promise.allSettled([userApp.close(), peerApp.close()]);
       federation?.close();
       ledgerReader?.close();
+      ownPanoramaLedger?.close();
     },
   };
 }

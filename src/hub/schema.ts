@@ -3,7 +3,10 @@
 import { type Generated, type Kysely, type Selectable, sql } from 'kysely';
 import { IDENTITY_MIGRATIONS, type IdentityDatabase } from '../identity/schema.ts';
 import type { Migration } from '../store/index.ts';
+import { ADMIN_HUB_MIGRATIONS, type AdminHubDatabase } from './admin/schema.ts';
 import { FEDERATION_HUB_MIGRATIONS, type FederationHubDatabase } from './federation/schema.ts';
+import { PANORAMA_HUB_MIGRATIONS, type PanoramaHubDatabase } from './panorama/schema.ts';
+import { PROJECTS_HUB_MIGRATIONS, type ProjectsHubDatabase } from './projects/schema.ts';
 
 /** Row of hub_users: a local account (password) or one linked to an OIDC subject. */
 export interface HubUserTable {
@@ -47,7 +50,12 @@ export interface HubAuditTable {
 }
 
 /** Kysely view of the hub's database (its own tables, the master patient index and the federation's partial counts). */
-export interface HubDatabase extends IdentityDatabase, FederationHubDatabase {
+export interface HubDatabase
+  extends IdentityDatabase,
+    FederationHubDatabase,
+    AdminHubDatabase,
+    ProjectsHubDatabase,
+    PanoramaHubDatabase {
   hub_users: HubUserTable;
   hub_nodes: HubNodeTable;
   hub_audit: HubAuditTable;
@@ -109,4 +117,7 @@ export const HUB_MIGRATIONS: Migration[] = [
   },
   ...IDENTITY_MIGRATIONS,
   ...FEDERATION_HUB_MIGRATIONS,
+  ...ADMIN_HUB_MIGRATIONS,
+  ...PROJECTS_HUB_MIGRATIONS,
+  ...PANORAMA_HUB_MIGRATIONS,
 ];

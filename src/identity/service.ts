@@ -394,6 +394,18 @@ export class LinkageService {
     return row?.global_id ?? null;
   }
 
+  /** The records of one global id (hospital, node-local key, tokens), by record id; at most {@link LIST_LIMIT_MAX}. */
+  async recordsOfGlobal(globalId: string): Promise<{ hospital: string; recordKey: string; tokens: Tokens }[]> {
+    const rows = await this.#db
+      .selectFrom('identity_records')
+      .select(['hospital', 'record_key', 'tokens'])
+      .where('global_id', '=', globalId)
+      .orderBy('record_id')
+      .limit(LIST_LIMIT_MAX)
+      .execute();
+    return rows.map((r) => ({ hospital: r.hospital, recordKey: r.record_key, tokens: JSON.parse(r.tokens) as Tokens }));
+  }
+
   /** Where a (possibly merged) global id lives now: follows merged_into to the surviving id. */
   async resolveGlobalId(globalId: string): Promise<string | null> {
     let current = globalId;

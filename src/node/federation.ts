@@ -25,13 +25,14 @@ import {
   ledgerMemberKeys,
   ledgerTaskAuthority,
 } from '../federation/ledger-authority.ts';
-import { federationTaskHandlers, type ReceiptFiler } from '../federation/node.ts';
+import { federationTaskHandlers, type ReceiptFiler, runnersWithFloor } from '../federation/node.ts';
 import { FEDERATION_TASK_KIND } from '../federation/protocol.ts';
 import { signContractTx } from '../ledger/contracts/index.ts';
 import { LedgerClient, readLedgerConfig } from '../ledger/host/index.ts';
 import type { Lake } from '../store/index.ts';
 import { approvalTaskHandlers, FederationApprovals, withStewardApproval } from './federation-approvals.ts';
 import type { TaskHandler } from './hub-channel.ts';
+import { requestDecisionHandlers } from './request-decisions.ts';
 import type { NodeDatabase } from './schema.ts';
 
 /** The `federation.run` handler of this node and what to close when the node stops. */
@@ -96,20 +97,29 @@ export async function nodeFederation(opts: {
     authority: ledgerTaskAuthority({ client, prefer, order: validators }),
     policy: { autoApprove: new Set(autoApprove), approvedTasks: approvals.approved },
     receipts,
-    runners: {
-      count: countRunner({ analysisLayer: layer, minCell, release: { mode: countRelease } }),
-      glm: glmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
-      km: kmRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
-      cox: coxRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
-      descriptive: descriptiveRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
-      fedavg: fedavgRunner({ lake: opts.lake, node: config.node.name, minCell, identityKey: keys }),
-    },
+    // The consortium's floor travels with each task; this node's own larger minimum cell still wins.
+    runners: runnersWithFloor(minCell, (cell) => ({
+      count: countRunner({ analysisLayer: layer, minCell: cell, release: { mode: countRelease } }),
+      glm: glmRunner({ lake: opts.lake, node: config.node.name, minCell: cell, identityKey: keys }),
+      km: kmRunner({ lake: opts.lake, node: config.node.name, minCell: cell, identityKey: keys }),
+      cox: coxRunner({ lake: opts.lake, node: config.node.name, minCell: cell, identityKey: keys }),
+      descriptive: descriptiveRunner({ lake: opts.lake, node: config.node.name, minCell: cell, identityKey: keys }),
+      fedavg: fedavgRunner({ lake: opts.lake, node: config.node.name, minCell: cell, identityKey: keys }),
+    })),
   });
   const run = federationHandlers[FEDERATION_TASK_KIND] as TaskHandler;
   const handlers: Record<string, TaskHandler> = {
     ...federationHandlers,
     [FEDERATION_TASK_KIND]: withStewardApproval(approvals, run),
     ...approvalTaskHandlers(approvals),
+    ...requestDecisionHandlers({
+      node: config.node.name,
+      chainId: ledgerConfig.chainId,
+      signingKey,
+      client,
+      validators: order,
+      db: opts.db,
+    }),
   };
   return {
     handlers,

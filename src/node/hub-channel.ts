@@ -1,7 +1,9 @@
 /**
  * The node's side of the task channel: it connects out to the hub (never the other way round), reports its
- * status every `heartbeatMs`, long-polls for tasks, runs each with its handler and posts the result. Every
- * failure is retried with bounded exponential back-off; nothing here can crash the node.
+ * status every `heartbeatMs`, long-polls for tasks, runs each with its handler and posts the result. Up to
+ * {@link TASKS_IN_FLIGHT_MAX} tasks run at once, so a slow task (a re-run, a model's round) does not hold the
+ * counts behind it; the node polls for more only while it has room. Every failure is retried with bounded
+ * exponential back-off; nothing here can crash the node.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -21,6 +23,8 @@ export type TaskHandler = (payload: unknown, task: ChannelTask) => Promise<unkno
 
 /** Longest wait between two attempts to reach the hub. */
 export const BACKOFF_MS_MAX = 5_000;
+/** Most tasks a node runs at once; it asks the hub for more only below this. */
+export const TASKS_IN_FLIGHT_MAX = 8;
 /** Margin on top of the hold time before a poll request counts as lost. */
 const POLL_MARGIN_MS = 5_000;
 
@@ -42,6 +46,7 @@ export class HubChannel {
   readonly #stop = new AbortController();
   #connected = false;
   #loops: Promise<void>[] = [];
+  readonly #running = new Set<Promise<void>>();
 
   constructor(opts: HubChannelOptions) {
     this.#opts = opts;
@@ -57,10 +62,11 @@ export class HubChannel {
     this.#loops = [this.#heartbeatLoop(), this.#pollLoop()];
   }
 
-  /** Stops both loops and tells the hub the node is going away (best effort, bounded). */
+  /** Stops both loops, lets the tasks in flight finish, and tells the hub the node is going away (best effort). */
   async stop(): Promise<void> {
     this.#stop.abort();
     await Promise.allSettled(this.#loops);
+    await Promise.allSettled([...this.#running]);
     await this.#request('POST', '/peer/v1/goodbye', {}, 2_000).catch(() => undefined);
     this.#connected = false;
   }
@@ -100,7 +106,15 @@ export class HubChannel {
         if (res.status !== 200) throw new Error(`hub answered ${res.status}`);
         const { tasks } = TaskPollReplySchema.parse(res.body);
         failures = 0;
-        for (const task of tasks) await this.#run(task);
+        for (const task of tasks) {
+          const run: Promise<void> = this.#run(task)
+            .catch((e: unknown) =>
+              this.#opts.log.error({ err: errorText(e), task: task.id }, 'task could not be closed'),
+            )
+            .finally(() => this.#running.delete(run));
+          this.#running.add(run);
+        }
+        while (this.#running.size >= TASKS_IN_FLIGHT_MAX) await Promise.race(this.#running);
       } catch (e) {
         if (this.#stop.signal.aborted) return;
         failures++;

@@ -3,9 +3,11 @@ import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadTlsMaterial, watchServerCrl } from '../ca/index.ts';
+import { catalogTaskHandlers } from '../catalog/tasks.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import { closeOnSignals } from '../http/lifecycle.ts';
 import { identityTaskHandlers } from '../identity/index.ts';
+import { nodePanorama } from '../panorama/node-setup.ts';
 import { startHl7Feed } from '../pipeline/feed.ts';
 import { privacyTaskHandlers } from '../privacy/index.ts';
 import { buildNodeApp, type NodeApps } from './app.ts';
@@ -37,6 +39,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     log: (message, err) => log.error({ err }, message),
   });
   if (!federation) log.warn('no ledger (node.ledger): this node runs no federated analysis');
+  const panorama = nodePanorama({ config, tls, lake: stores.lake, crypto: stores.crypto, key: linkageKey });
   let url: string | null = null;
   const apps = await buildNodeApp({
     config,
@@ -54,7 +57,14 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
             decrypt: (value, column) => stores.crypto.decrypt('person', column, value),
           })),
       ...privacyTaskHandlers({ lake: stores.lake, crypto: stores.crypto }),
+      ...catalogTaskHandlers({
+        lake: stores.lake,
+        ingest: stores.ingest,
+        dataDir: config.dataDir,
+        minCell: config.node.federation.minCell,
+      }),
       ...(federation?.handlers ?? {}),
+      ...(panorama?.handlers ?? {}),
     },
     tls,
     schemaVersion: stores.schemaVersion,
@@ -90,6 +100,7 @@ export async function runNode(config: NodeConfig): Promise<RunningNode> {
     await feed?.close();
     await apps.close();
     await federation?.close();
+    panorama?.close();
     await stores.close();
   };
   closeOnSignals({ close, timeoutMs: config.shutdownTimeoutMs, log });

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { DEMO_PASSWORD } from '../../src/demo/consortium.ts';
 import { demoPortArgs, demoPorts, startMeridian, waitForOutput } from '../integration/processes.ts';
 
 /** Where screenshots and downloads of the browser tests go. */
@@ -12,6 +13,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** A running demo consortium with a browser: the portal's address, the browser, and how to stop both. */
 export interface DemoBrowser {
   readonly portal: string;
+  /** The demo's home directory (its generated data and ground truth are under `demo-data/`). */
+  readonly home: string;
   readonly browser: Browser;
   stop(): Promise<void>;
 }
@@ -56,10 +59,66 @@ export async function startDemoBrowser(o: { patients: number; startTimeoutMs: nu
     await stop();
     throw e;
   }
-  return { portal: `http://127.0.0.1:${ports.hubPort}`, browser, stop };
+  return { portal: `http://127.0.0.1:${ports.hubPort}`, home, browser, stop };
 }
 
 /** A full-page screenshot named `name` in {@link OUT}. */
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+}
+
+/** Signs `username` in through the login page of `portal` and waits to leave it. */
+export async function logIn(page: Page, portal: string, username: string, password = DEMO_PASSWORD): Promise<void> {
+  await page.goto(`${portal}/login`);
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+}
+
+/** Switches the portal's language with its switch (no-op when it already speaks `lang`). */
+export async function switchLang(page: Page, lang: 'en' | 'zh-CN'): Promise<void> {
+  if ((await page.evaluate(() => document.documentElement.lang)) === lang) return;
+  await page.getByTestId('lang-switch').first().click();
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+}
+
+/** Calls the hub API from inside the page with the signed-in user's session token. */
+export async function pageApi(
+  page: Page,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const res = await fetch(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${sessionStorage.getItem('meridian.token')}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
+    { method, path, body },
+  );
+}
+
+/** Picks the option titled `label` in the antd Select with `testId`. */
+export async function chooseOption(page: Page, testId: string, label: string): Promise<void> {
+  await page.getByTestId(testId).click();
+  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${label}"]`).click();
+}
+
+/** Types `query` into a code picker's search box and picks the option whose title starts with `code `. */
+export async function pickCode(page: Page, testId: string, query: string, code: string): Promise<void> {
+  const select = page.getByTestId(testId);
+  await select.click();
+  await select.locator('input').fill(query);
+  const option = page.locator(`.ant-select-item-option[title^="${code} "]`).first();
+  await option.waitFor();
+  await option.click();
+  await page.keyboard.press('Escape');
 }

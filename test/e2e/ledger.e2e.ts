@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { DEMO_PASSWORD } from '../../src/demo/consortium.ts';
+import type { Browser } from 'playwright-core';
 import { txHash } from '../../src/ledger/transaction.ts';
-import { type DemoBrowser, OUT, shot, startDemoBrowser } from './demo-browser.ts';
+import { type DemoBrowser, logIn, OUT, shot, startDemoBrowser } from './demo-browser.ts';
 
 /** Patients per demo hospital: the loads only need to reach the ledger, so keep them small. */
 const DEMO_PATIENTS = 40;
@@ -32,20 +31,12 @@ after(async () => {
   await demo?.stop();
 });
 
-async function logIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${portal}/login`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(DEMO_PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-}
-
 test('an auditor opens a block, downloads a receipt, verifies it in the browser, and sees 4 validators', {
   timeout: 300_000,
 }, async () => {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
-  await logIn(page, 'auditor');
+  await logIn(page, portal, 'auditor');
   await page.getByTestId('lang-switch').first().click();
   await page.waitForFunction(() => document.documentElement.lang === 'en');
 
@@ -109,7 +100,7 @@ test('an auditor opens a block, downloads a receipt, verifies it in the browser,
 test('a researcher is not offered the ledger pages, and the hub refuses them', { timeout: 120_000 }, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  await logIn(page, 'researcher');
+  await logIn(page, portal, 'researcher');
   await page.getByTestId('nav-nodes').waitFor();
   assert.equal(await page.getByTestId('nav-ledger').count(), 0);
   assert.equal(await page.getByTestId('nav-validators').count(), 0);

@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { DEMO_HOSPITALS, DEMO_PASSWORD } from '../../src/demo/consortium.ts';
-import { type DemoBrowser, shot, startDemoBrowser } from './demo-browser.ts';
+import { type DemoBrowser, pageApi, shot, startDemoBrowser } from './demo-browser.ts';
 
 /** Patients per demo hospital: enough for every table and a few rejects, small enough to load in a minute. */
 const DEMO_PATIENTS = 300;
@@ -67,9 +67,9 @@ test('log in through the page, switch language, and see the three nodes up', asy
   );
   await shot(page, '04-nodes-zh');
 
-  await page.getByTestId('nav-cohorts').click();
-  await page.getByTestId('page-not-built').waitFor();
-  await shot(page, '05-not-built-zh');
+  await page.getByTestId('nav-dashboard').click();
+  await page.getByTestId('dashboard-page').waitFor();
+  await shot(page, '05-dashboard-zh');
   await page.close();
 });
 
@@ -79,30 +79,12 @@ test('a researcher sees the navigation but gets a plain no-permission page for n
   await page.getByTestId('login-username').fill('researcher');
   await page.getByTestId('login-password').fill(DEMO_PASSWORD);
   await page.getByTestId('login-submit').click();
-  await page.waitForURL(/\/dashboard$/);
+  await page.waitForURL(/\/catalog$/);
   await page.getByTestId('nav-nodes').click();
   await page.getByTestId('no-permission').waitFor();
   await shot(page, '06-researcher-no-permission');
   await page.close();
 });
-
-/** Calls the hub API from inside the page with the signed-in user's session token. */
-async function pageApi(page: Page, method: 'GET' | 'POST', path: string, body?: unknown) {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const res = await fetch(path, {
-        method,
-        headers: {
-          authorization: `Bearer ${sessionStorage.getItem('meridian.token')}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    },
-    { method, path, body },
-  );
-}
 
 test('a data steward reviews their loads and quarantine, maps a local code and re-runs', async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

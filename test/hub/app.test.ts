@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { HubApps } from '../../src/hub/app.ts';
 import { ROLES } from '../../src/hub/auth/roles.ts';
-import { startTestHub } from './test-hub.ts';
+import { announceSilentNode, startTestHub } from './test-hub.ts';
 
 const PASSWORD = 'a-long-test-password';
 let hub: HubApps;
@@ -168,6 +168,7 @@ test('a disabled user is refused at once, even with a valid token', async () => 
 
 test('admin creates users; bad fields and duplicates are refused clearly', async () => {
   const auth = { authorization: `Bearer ${await tokenFor('admin')}` };
+  await announceSilentNode(hub, 'hospital-b');
   const ok = await hub.userApp.inject({
     method: 'POST',
     url: '/api/admin/users',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { initCa, issueIdentity, loadTlsMaterial } from '../../src/ca/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { buildHubApp, type HubApps } from '../../src/hub/app.ts';
+import { buildHubApp, type HubAppOptions, type HubApps } from '../../src/hub/app.ts';
 import type { Role } from '../../src/hub/auth/roles.ts';
 import type { IngestTimeouts } from '../../src/hub/ingest/routes.ts';
 import { HUB_MIGRATIONS, type HubDatabase } from '../../src/hub/schema.ts';
@@ -16,7 +16,12 @@ import { freshDatabase } from '../store/targets.ts';
 
 /** Builds a hub with `hub` config overrides and an optional clock; `dispose` closes and removes everything. */
 export async function startTestHub(
-  opts: { hub?: Record<string, unknown>; now?: () => Date; ingestTimeouts?: Partial<IngestTimeouts> } = {},
+  opts: {
+    hub?: Record<string, unknown>;
+    now?: () => Date;
+    ingestTimeouts?: Partial<IngestTimeouts>;
+    panoramaLedger?: HubAppOptions['panoramaLedger'];
+  } = {},
 ): Promise<{
   hub: HubApps;
   /** The hub's database (to inspect what it stores). */
@@ -46,6 +51,7 @@ export async function startTestHub(
     sessionKey: new Uint8Array(32).fill(3),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.ingestTimeouts ? { ingestTimeouts: opts.ingestTimeouts } : {}),
+    ...(opts.panoramaLedger ? { panoramaLedger: opts.panoramaLedger } : {}),
   });
   return {
     hub,

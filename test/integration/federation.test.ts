@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { aucMannWhitney, predictLogits } from '../../src/analytics/fedavg/index.ts';
+import { INTERCEPT_NAME } from '../../src/analytics/glm.ts';
 import {
   fitCoxPooled,
   fitGlmPooled,
@@ -268,6 +269,138 @@ test('a federated logistic GLM equals the pooled fit within 1e-8; out-of-scope a
   const refused = await post('/api/federation/glm', { ...body, ...countOnly });
   assert.equal(refused.status, 403, JSON.stringify(refused.body));
   assert.equal((refused.body.error as { code: string }).code, 'MER_FED_OUT_OF_SCOPE');
+});
+
+/** Signs in as a demo account and returns its calls to the hub's API. */
+async function signedInAs(username: string) {
+  const login = await post('/api/auth/login', { username, password: DEMO_PASSWORD });
+  assert.equal(login.status, 200, JSON.stringify(login.body));
+  const bearer = login.body.token as string;
+  const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const res = await fetch(`${api}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${bearer}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  return { get: (path: string) => call('GET', path), post: (path: string, body: unknown) => call('POST', path, body) };
+}
+
+test('the research workflow through the hub: project, feasibility count, request approved on the ledger by ethics and each hospital’s own key, GLM in the project', {
+  timeout: 300_000,
+}, async () => {
+  const researcher = await signedInAs('researcher');
+  const created = await researcher.post('/api/projects', {
+    title: '糖尿病并发症 T2DM complications',
+    description: 'HbA1c',
+  });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const projectId = (created.body.project as { projectId: string }).projectId;
+  const saved = await researcher.post(`/api/projects/${projectId}/cohorts`, { name: 'T2DM', definition: COHORT });
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+  const cohort = saved.body.cohort as { cohortId: string; hash: string };
+  assert.equal(cohort.hash, contractHash('cohort', COHORT));
+  const bad = await researcher.post(`/api/projects/${projectId}/cohorts`, { name: 'bad', definition: { criteria: 3 } });
+  assert.equal((bad.body.error as { code: string }).code, 'MER_COHORT_INVALID', JSON.stringify(bad.body));
+
+  // Feasibility: a count before any request, authorized on the ledger as task.feasibility, equal to each
+  // hospital's own count of the same cohort.
+  const feasible = await researcher.post('/api/cohorts/count', { projectId, cohort: COHORT });
+  assert.equal(feasible.status, 200, JSON.stringify(feasible.body));
+  for (const line of feasible.body.byHospital as { hospital: string; count: unknown }[]) {
+    const n = await ownCount(line.hospital);
+    assert.deepEqual(line.count, n >= 5 ? n : { suppressed: true }, line.hospital);
+  }
+  const task = (await client.get('hub', `/v1/query/tasks/${feasible.body.taskId as string}`)).body as {
+    value: { requestId: string; analysisKind: string; status: string };
+  };
+  assert.deepEqual(
+    [task.value.requestId, task.value.analysisKind, task.value.status],
+    ['feasibility', 'count', 'released'],
+  );
+
+  // The request names two hospitals; the ethics committee and both stewards approve, each hospital through its node.
+  const listed = ['hospital-a', 'hospital-b'];
+  const submitted = await researcher.post(`/api/projects/${projectId}/requests`, {
+    cohortId: cohort.cohortId,
+    purpose: 'research',
+    statement: 'Risk factors of diabetic complications (HbA1c, age, BMI)',
+    analysisKinds: ['count', 'glm'],
+    hospitals: listed,
+    periodStart: new Date(Date.now() - 60_000).toISOString(),
+    periodEnd: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    epsilon: 1,
+  });
+  assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
+  const requestId = (submitted.body.request as { requestId: string }).requestId;
+  const early = await researcher.post(`/api/projects/${projectId}/analyses`, {
+    kind: 'glm',
+    requestId,
+    cohortId: cohort.cohortId,
+    hospitals: listed,
+    body: { variables: VARIABLES, parameters: GLM_PARAMETERS },
+  });
+  assert.equal((early.body.error as { code: string }).code, 'MER_FED_NOT_AUTHORIZED', JSON.stringify(early.body));
+
+  const ethics = await signedInAs('ethics');
+  const decide = (who: Awaited<ReturnType<typeof signedInAs>>, comment: string) =>
+    who.post(`/api/requests/${requestId}/decision`, { decision: 'approve', comment });
+  const byEthics = await decide(ethics, '同意 approved by the committee');
+  assert.equal(byEthics.status, 200, JSON.stringify(byEthics.body));
+  assert.equal((await decide(ethics, 'again')).status, 409, 'a decision is final');
+  const outsider = await decide(await signedInAs('steward-c'), 'not mine');
+  assert.equal(
+    (outsider.body.error as { code: string }).code,
+    'MER_REQUEST_NOT_APPROVER',
+    JSON.stringify(outsider.body),
+  );
+  assert.equal(
+    (await researcher.post(`/api/requests/${requestId}/decision`, { decision: 'approve', comment: 'x' })).status,
+    403,
+  );
+  for (const steward of ['steward-a', 'steward-b']) {
+    const res = await decide(await signedInAs(steward), `${steward} agrees`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  }
+  const read = await researcher.get(`/api/requests/${requestId}`);
+  const view = read.body.request as {
+    ledger: { status: string; awaiting: string[]; decisions: Record<string, { decision: string }> };
+  };
+  assert.equal(view.ledger.status, 'approved', JSON.stringify(read.body));
+  assert.deepEqual(Object.keys(view.ledger.decisions).sort(), ['ethics', ...listed]);
+  // Each hospital's decision was signed by that hospital's institution on the ledger, not by the hub.
+  for (const e of (read.body.events as { kind: string; approver: string; txHash: string }[]).filter(
+    (x) => x.kind === 'decide',
+  )) {
+    const receipt = await waitUntil(`the receipt of ${e.txHash}`, 30_000, async () => {
+      const res = await client.get('hub', `/v1/txs/${e.txHash}/receipt`);
+      return res.status === 200 ? (res.body as { tx: { body: { institution: string } } }) : undefined;
+    });
+    assert.equal(receipt.tx.body.institution, e.approver === 'ethics' ? 'hub' : e.approver, JSON.stringify(e));
+  }
+
+  const run = await researcher.post(`/api/projects/${projectId}/analyses`, {
+    kind: 'glm',
+    requestId,
+    cohortId: cohort.cohortId,
+    hospitals: listed,
+    body: { variables: VARIABLES, parameters: GLM_PARAMETERS },
+  });
+  assert.equal(run.status, 200, JSON.stringify(run.body));
+  const analysis = run.body.analysis as { status: string; result: { result: { coefficients: { name: string }[] } } };
+  assert.equal(analysis.status, 'done');
+  assert.deepEqual(
+    analysis.result.result.coefficients.map((c) => c.name),
+    [INTERCEPT_NAME, 'hba1c', 'age', 'bmi'],
+  );
+  const project = await researcher.get(`/api/projects/${projectId}`);
+  const types = (project.body.timeline as { type: string }[]).map((t) => t.type);
+  for (const t of ['project', 'cohort', 'request', 'decision', 'analysis']) assert.ok(types.includes(t), t);
+  assert.equal((await (await signedInAs('clinician')).get(`/api/projects/${projectId}`)).status, 403);
 });
 
 test('on the demo data the federated GLM reproduces the generator’s fit of its ground-truth rows, and the truth lies in its intervals', {

@@ -117,3 +117,131 @@ export type {
 /** Body of `GET /api/privacy/:node/preview` and the rule of a field (the node's own Zod-inferred types). */
 export type { FieldRule } from '../../src/privacy/spec.ts';
 export type { PrivacyPreview } from '../../src/privacy/tasks.ts';
+
+/** The federation's answer bodies (the hub's own Zod schemas, inferred: the portal reads exactly what is sent). */
+import type { z } from 'zod';
+import type { CohortDefinition as FederationCohortDefinition } from '../../src/federation/cohort/schema.ts';
+import type {
+  CountAnswerSchema,
+  CoxAnswerSchema,
+  DescriptiveAnswerSchema,
+  FedAvgAnswerSchema,
+  GlmAnswerSchema,
+  KmAnswerSchema,
+  LedgerTrailSchema,
+} from '../../src/hub/federation/routes.ts';
+import type {
+  ProjectSummary as HubProjectSummary,
+  SavedCohort as HubSavedCohort,
+} from '../../src/hub/projects/store.ts';
+
+/** A cohort definition: the federation's JSON condition tree. */
+export type CohortDefinition = FederationCohortDefinition;
+/** Body of `POST /api/federation/count` and `POST /api/cohorts/count`. */
+export type CountAnswer = z.infer<typeof CountAnswerSchema>;
+/** Body of `POST /api/federation/glm`. */
+export type GlmAnswer = z.infer<typeof GlmAnswerSchema>;
+/** Body of `POST /api/federation/km`. */
+export type KmAnswer = z.infer<typeof KmAnswerSchema>;
+/** Body of `POST /api/federation/cox`. */
+export type CoxAnswer = z.infer<typeof CoxAnswerSchema>;
+/** Body of `POST /api/federation/descriptive`. */
+export type DescriptiveAnswer = z.infer<typeof DescriptiveAnswerSchema>;
+/** Body of `POST /api/federation/fedavg`. */
+export type FedAvgAnswer = z.infer<typeof FedAvgAnswerSchema>;
+/** A task's receipts and release on the ledger. */
+export type LedgerTrail = z.infer<typeof LedgerTrailSchema>;
+
+/** The analyses a project runs on a saved cohort. */
+export type AnalysisKind = 'descriptive' | 'km' | 'cox' | 'glm' | 'fedavg';
+
+/** One project as `GET /api/projects` lists it (the hub's own type). */
+export type ProjectSummary = HubProjectSummary;
+
+/** Body of `GET /api/projects`. */
+export interface ProjectsResponse {
+  projects: ProjectSummary[];
+}
+
+/** A cohort saved in a project (the hub's own type; its definition was validated when saved). */
+export type SavedCohort = HubSavedCohort;
+
+/** A data-use request of a project, as the project page lists it (the fields the analysis form reads). */
+export interface ProjectRequest {
+  requestId: string;
+  status: string;
+  analysisKinds: string[];
+  hospitals: string[];
+  cohortId: string | null;
+  purpose?: string;
+}
+
+/** The answer of each analysis kind. */
+export interface AnalysisAnswers {
+  descriptive: DescriptiveAnswer;
+  km: KmAnswer;
+  cox: CoxAnswer;
+  glm: GlmAnswer;
+  fedavg: FedAvgAnswer;
+}
+
+/** Fields every analysis record carries, whatever its kind. */
+interface AnalysisRecordBase {
+  analysisId: string;
+  cohortId: string;
+  requestId: string;
+  status: 'done' | 'failed';
+  error?: { code: string; message: string } | null;
+  /** The hospitals asked and the variables and parameters sent (records read back from the project). */
+  hospitals?: string[];
+  body?: { variables?: unknown[]; parameters?: Record<string, unknown> };
+  createdBy: string;
+  createdAt: string;
+}
+
+/** One analysis run in a project: its kind, and the federation's answer (done) or the error (failed). */
+export type AnalysisRecord = {
+  [K in AnalysisKind]: AnalysisRecordBase & { kind: K; result?: AnalysisAnswers[K] | null };
+}[AnalysisKind];
+
+/** Body of `GET /api/projects/:projectId` (the parts the cohort and analysis pages read). */
+export interface ProjectDetail {
+  project: ProjectSummary;
+  members: unknown[];
+  documents: unknown[];
+  cohorts: SavedCohort[];
+  requests: ProjectRequest[];
+  analyses: AnalysisRecord[];
+  timeline: unknown[];
+}
+
+/** Body of `POST /api/projects/:projectId/cohorts`. */
+export interface SaveCohortResponse {
+  cohort: SavedCohort;
+}
+
+/** Body of `POST /api/projects/:projectId/analyses`. */
+export interface RunAnalysisResponse {
+  analysis: AnalysisRecord;
+}
+
+/** One concept of a cohort vocabulary, with its Chinese and English names (and a lab's standard unit). */
+export interface Concept {
+  vocabulary: 'ICD-10' | 'ICD-9-CM-3' | 'LOINC' | 'ATC';
+  code: string;
+  zh: string;
+  en: string;
+  synonyms?: string[];
+  unit?: string;
+}
+
+/** Body of `GET /api/federation/concepts`. */
+export interface ConceptSearchResponse {
+  hits: (Concept & { score: number })[];
+}
+
+/** Body of `POST /api/federation/concepts/lookup`. */
+export interface ConceptLookupResponse {
+  known: (Concept & { input: string })[];
+  unknown: string[];
+}

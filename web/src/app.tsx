@@ -5,7 +5,6 @@
 import { App as AntApp, ConfigProvider, Spin, type ThemeConfig } from 'antd';
 import { lazy } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
-import { NotBuilt, type NotBuiltKey } from './components/not-built.tsx';
 import { ANTD_LOCALES } from './i18n/antd-locales.ts';
 import { I18nProvider, useLang } from './i18n/i18n-context.tsx';
 import type { Lang } from './i18n/messages.ts';
@@ -14,6 +13,8 @@ import { LoginPage } from './pages/login-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 import { homePathFor, SessionProvider, useSession } from './session/session-context.tsx';
 
+const DashboardPage = lazy(() => import('./pages/dashboard-page.tsx').then((m) => ({ default: m.DashboardPage })));
+const CatalogPage = lazy(() => import('./pages/catalog-page.tsx').then((m) => ({ default: m.CatalogPage })));
 const NodesPage = lazy(() => import('./pages/nodes-page.tsx').then((m) => ({ default: m.NodesPage })));
 const SourcesPage = lazy(() => import('./pages/sources-page.tsx').then((m) => ({ default: m.SourcesPage })));
 const MappingsPage = lazy(() => import('./pages/mappings-page.tsx').then((m) => ({ default: m.MappingsPage })));
@@ -22,17 +23,14 @@ const IdentityPage = lazy(() => import('./pages/identity-page.tsx').then((m) => 
 const DeidPage = lazy(() => import('./pages/deid-page.tsx').then((m) => ({ default: m.DeidPage })));
 const LedgerPage = lazy(() => import('./pages/ledger-page.tsx').then((m) => ({ default: m.LedgerPage })));
 const ValidatorsPage = lazy(() => import('./pages/validators-page.tsx').then((m) => ({ default: m.ValidatorsPage })));
-
-const NOT_BUILT_PAGES: readonly NotBuiltKey[] = [
-  'dashboard',
-  'catalog',
-  'cohorts',
-  'projects',
-  'requests',
-  'panorama',
-  'audit',
-  'admin',
-];
+const PanoramaPage = lazy(() => import('./pages/panorama-page.tsx').then((m) => ({ default: m.PanoramaPage })));
+const AuditPage = lazy(() => import('./pages/audit-page.tsx').then((m) => ({ default: m.AuditPage })));
+const AdminPage = lazy(() => import('./pages/admin-page.tsx').then((m) => ({ default: m.AdminPage })));
+const ProjectsPage = lazy(() => import('./pages/projects-page.tsx').then((m) => ({ default: m.ProjectsPage })));
+const ProjectPage = lazy(() => import('./pages/project-page.tsx').then((m) => ({ default: m.ProjectPage })));
+const RequestsPage = lazy(() => import('./pages/requests-page.tsx').then((m) => ({ default: m.RequestsPage })));
+const RequestPage = lazy(() => import('./pages/requests-page.tsx').then((m) => ({ default: m.RequestPage })));
+const CohortsPage = lazy(() => import('./pages/cohorts-page.tsx').then((m) => ({ default: m.CohortsPage })));
 
 const THEME: ThemeConfig = {
   token: {
@@ -77,6 +75,8 @@ function LocalizedApp() {
               <Route path="/login" element={<LoginPage />} />
               <Route element={<RequireSession />}>
                 <Route index element={<HomeRedirect />} />
+                <Route path="/dashboard" element={<DashboardPage />} />
+                <Route path="/catalog" element={<CatalogPage />} />
                 <Route path="/nodes" element={<NodesPage />} />
                 <Route path="/sources" element={<SourcesPage />} />
                 <Route path="/mappings" element={<MappingsPage />} />
@@ -85,9 +85,14 @@ function LocalizedApp() {
                 <Route path="/deid" element={<DeidPage />} />
                 <Route path="/ledger" element={<LedgerPage />} />
                 <Route path="/validators" element={<ValidatorsPage />} />
-                {NOT_BUILT_PAGES.map((page) => (
-                  <Route key={page} path={`/${page}`} element={<NotBuilt page={page} />} />
-                ))}
+                <Route path="/panorama" element={<PanoramaPage />} />
+                <Route path="/audit" element={<AuditPage />} />
+                <Route path="/admin" element={<AdminPage />} />
+                <Route path="/cohorts" element={<CohortsPage />} />
+                <Route path="/projects" element={<ProjectsPage />} />
+                <Route path="/projects/:projectId" element={<ProjectPage />} />
+                <Route path="/requests" element={<RequestsPage />} />
+                <Route path="/requests/:requestId" element={<RequestPage />} />
                 <Route path="*" element={<NotFoundPage />} />
               </Route>
             </Routes>

@@ -18,8 +18,10 @@ import {
   TeamOutlined,
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
-import { LEDGER_ROLES } from '../../src/hub/auth/role-names.ts';
+import { LEDGER_ROLES, PROJECT_READ_ROLES, REQUEST_READ_ROLES } from '../../src/hub/auth/role-names.ts';
+import { DASHBOARD_ROLES } from '../../src/hub/dashboard/roles.ts';
 import type { Role } from './api-types.ts';
+import { COHORT_ROLES } from './cohort/roles.ts';
 
 /** The menu keys; each page's route is `/<key>` and its menu item has `data-testid="nav-<key>"`. */
 export const NAV_KEYS = [
@@ -66,8 +68,15 @@ export const NAV_ICONS: Record<NavKey, ReactNode> = {
 
 /** Pages only some roles may open (the hub refuses everyone else); every other page is listed for all. */
 export const NAV_ROLES: Partial<Record<NavKey, readonly Role[]>> = {
+  dashboard: DASHBOARD_ROLES,
   ledger: LEDGER_ROLES,
   validators: LEDGER_ROLES,
+  admin: ['admin'],
+  cohorts: COHORT_ROLES,
+  projects: PROJECT_READ_ROLES,
+  requests: REQUEST_READ_ROLES,
+  panorama: ['clinician'],
+  audit: LEDGER_ROLES,
 };
 
 /** The menu entries a user of `role` sees, in menu order. */

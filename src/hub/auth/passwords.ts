@@ -7,10 +7,9 @@ const P = 1;
 const KEY_BYTES = 32;
 const MAX_MEM = 128 * N * R * 2;
 
-/** Shortest password the hub accepts. */
-export const PASSWORD_LENGTH_MIN = 10;
-/** Longest password the hub hashes (bounds the work an attacker can make it do). */
-export const PASSWORD_LENGTH_MAX = 256;
+import { PASSWORD_LENGTH_MAX } from './password-rules.ts';
+
+export { PASSWORD_LENGTH_MAX, PASSWORD_LENGTH_MIN } from './password-rules.ts';
 
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

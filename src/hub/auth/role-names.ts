@@ -18,3 +18,15 @@ export const HOSPITAL_BOUND_ROLES: ReadonlySet<Role> = new Set<Role>(['steward']
  * data (who asked for what, patient tokens in receipts) is for oversight, not for everyday users.
  */
 export const LEDGER_ROLES = ['auditor', 'admin'] as const satisfies readonly Role[];
+
+/** Roles that read research projects: researchers (the projects they belong to) and oversight roles (all). */
+export const PROJECT_READ_ROLES = [
+  'researcher',
+  'ethics',
+  'auditor',
+  'manager',
+  'admin',
+] as const satisfies readonly Role[];
+
+/** Roles that read data-use requests: researchers (their projects'), stewards (their hospital's), the rest all. */
+export const REQUEST_READ_ROLES = [...PROJECT_READ_ROLES, 'steward'] as const satisfies readonly Role[];

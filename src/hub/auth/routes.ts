@@ -1,4 +1,4 @@
-/** The hub's login, session and account routes (/api/auth/*, /api/admin/users). */
+/** The hub's login and session routes (/api/auth/*); accounts are administered in ../admin/routes.ts. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { MeridianError } from '../../errors/registry.ts';
@@ -8,7 +8,7 @@ import type { OidcStateStore } from './oidc.ts';
 import type { LoginProvider, RedirectLoginProvider } from './providers.ts';
 import { ROLES } from './roles.ts';
 import type { SessionIssuer } from './sessions.ts';
-import { NewUserSchema, type UserStore } from './users.ts';
+import type { UserStore } from './users.ts';
 
 const LoginBody = z.strictObject({
   username: z.string().min(1).max(64),
@@ -41,14 +41,6 @@ function callbackUri(request: FastifyRequest, publicUrl: string | undefined, pro
   const base = publicUrl ?? `${request.protocol}://${request.host}`;
   return new URL(`/api/auth/oidc/${provider}/callback`, base).toString();
 }
-
-const UserView = z.object({
-  id: z.string(),
-  username: z.string(),
-  displayName: z.string(),
-  role: z.enum(ROLES),
-  hospital: z.string().nullable(),
-});
 
 /** Registers the auth and account routes. */
 export function registerAuthRoutes(
@@ -222,37 +214,5 @@ export function registerAuthRoutes(
     '/api/auth/me',
     { config: { roles: ROLES }, schema: { tags: ['auth'], summary: 'The signed-in user', security: [{ bearer: [] }] } },
     async (request) => ({ user: request.user }),
-  );
-
-  app.get(
-    '/api/admin/users',
-    { config: { roles: ['admin'] }, schema: { tags: ['admin'], summary: 'List accounts', security: [{ bearer: [] }] } },
-    async () => ({ users: await deps.users.list() }),
-  );
-
-  app.post(
-    '/api/admin/users',
-    {
-      config: { roles: ['admin'] },
-      schema: {
-        tags: ['admin'],
-        summary: 'Create a local account',
-        security: [{ bearer: [] }],
-        body: NewUserSchema,
-        response: { 201: z.object({ user: UserView }) },
-      },
-    },
-    async (request, reply) => {
-      const created = await deps.users.create(request.body as z.input<typeof NewUserSchema>);
-      await deps.audit.record({
-        actor: request.user?.username ?? 'unknown',
-        actorRole: request.user?.role ?? null,
-        action: 'user.create',
-        target: created.username,
-        outcome: 'ok',
-        detail: { role: created.role, hospital: created.hospital },
-      });
-      return reply.code(201).send({ user: created });
-    },
   );
 }

@@ -16,6 +16,12 @@ export interface PublicUser {
   hospital: string | null;
 }
 
+/** A password the hub accepts (the rules of passwords.ts). */
+export const PasswordSchema = z
+  .string()
+  .min(PASSWORD_LENGTH_MIN, `at least ${PASSWORD_LENGTH_MIN} characters`)
+  .max(PASSWORD_LENGTH_MAX, `at most ${PASSWORD_LENGTH_MAX} characters`);
+
 /** Body of a new local account. */
 export const NewUserSchema = z
   .strictObject({
@@ -29,11 +35,7 @@ export const NewUserSchema = z
       .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a node name')
       .nullable()
       .default(null),
-    password: z
-      .string()
-      .min(PASSWORD_LENGTH_MIN, `at least ${PASSWORD_LENGTH_MIN} characters`)
-      .max(PASSWORD_LENGTH_MAX)
-      .optional(),
+    password: PasswordSchema.optional(),
     /** Links the account to an identity at an OIDC provider (issuer URL + subject). */
     oidc: z.strictObject({ issuer: z.url(), subject: z.string().min(1).max(255) }).optional(),
   })
@@ -48,6 +50,23 @@ export const NewUserSchema = z
 
 /** A new local account as accepted by {@link UserStore.create}. */
 export type NewUser = z.input<typeof NewUserSchema>;
+
+/** An account as the administrators' list shows it: the public view, its state and its last login. */
+export interface AccountView extends PublicUser {
+  disabled: boolean;
+  createdAt: string;
+  /** The last successful login in the audit trail, or null when none is recorded. */
+  lastLoginAt: string | null;
+  /** How the account signs in. */
+  login: { password: boolean; oidc: boolean };
+}
+
+/** What an administrator may change on an account (any subset). */
+export interface AccountChange {
+  displayName?: string;
+  role?: Role;
+  hospital?: string | null;
+}
 
 /** Converts a stored row to the public view. */
 export function toPublicUser(row: HubUser): PublicUser {
@@ -131,6 +150,75 @@ export class UserStore {
       .limit(Math.min(Math.max(1, limit), 1000))
       .execute();
     return rows.map(toPublicUser);
+  }
+
+  /** Accounts with their state and last login (from the audit trail), in username order, at most `limit` (≤ 1000). */
+  async listAccounts(limit = 200): Promise<AccountView[]> {
+    const logins = this.#db
+      .selectFrom('hub_audit')
+      .select(['actor', (eb) => eb.fn.max('at').as('last_login')])
+      .where('action', '=', 'login')
+      .where('outcome', '=', 'ok')
+      .groupBy('actor')
+      .as('logins');
+    const rows = await this.#db
+      .selectFrom('hub_users')
+      .leftJoin(logins, 'logins.actor', 'hub_users.username')
+      .selectAll('hub_users')
+      .select('logins.last_login')
+      .orderBy('hub_users.username')
+      .limit(Math.min(Math.max(1, limit), 1000))
+      .execute();
+    return rows.map((row) => ({
+      ...toPublicUser(row),
+      disabled: row.disabled,
+      createdAt: new Date(row.created_at).toISOString(),
+      lastLoginAt: row.last_login ? new Date(row.last_login).toISOString() : null,
+      login: { password: row.password_hash !== null, oidc: row.oidc_subject !== null },
+    }));
+  }
+
+  /**
+   * Changes an account's display name, role or hospital; MER_USER_NOT_FOUND for an unknown id, MER_USER_INVALID
+   * when a hospital-bound role would be left without a hospital.
+   */
+  async update(id: string, change: AccountChange): Promise<PublicUser> {
+    const row = await this.findById(id);
+    if (!row) throw new MeridianError('MER_USER_NOT_FOUND', `no user with id ${id}`, { id });
+    const role = change.role ?? RoleSchema.parse(row.role);
+    const hospital = change.hospital === undefined ? row.hospital : change.hospital;
+    if (HOSPITAL_BOUND_ROLES.has(role) && hospital === null) {
+      throw new MeridianError(
+        'MER_USER_INVALID',
+        `hospital: role ${role} is bound to one hospital: give its node name`,
+        {
+          field: 'hospital',
+        },
+      );
+    }
+    const updated = await this.#db
+      .updateTable('hub_users')
+      .set({ role, hospital, ...(change.displayName === undefined ? {} : { display_name: change.displayName }) })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toPublicUser(updated);
+  }
+
+  /** Sets a new password (checked against the password rules); MER_USER_NOT_FOUND for an unknown id. */
+  async setPassword(id: string, password: string): Promise<void> {
+    const parsed = PasswordSchema.safeParse(password);
+    if (!parsed.success) {
+      throw new MeridianError('MER_USER_INVALID', `password: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+        field: 'password',
+      });
+    }
+    const res = await this.#db
+      .updateTable('hub_users')
+      .set({ password_hash: await hashPassword(parsed.data) })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (res.numUpdatedRows === 0n) throw new MeridianError('MER_USER_NOT_FOUND', `no user with id ${id}`, { id });
   }
 
   /** Enables or disables an account; a disabled user's sessions stop working at their next request. */

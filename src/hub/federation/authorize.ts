@@ -8,6 +8,8 @@ import { type ErrorCode, MeridianError } from '../../errors/registry.ts';
 import { commitContractTx, LedgerRefusal } from '../../federation/ledger-authority.ts';
 import { type FederatedTask, taskHashOf } from '../../federation/protocol.ts';
 import {
+  FEASIBILITY_ANALYSIS_KIND,
+  FEASIBILITY_REQUEST_ID,
   formatEpsilon,
   MICRO_EPSILON_PER_EPSILON,
   type PayloadOf,
@@ -35,7 +37,7 @@ export interface HubLedgerSigner {
 }
 
 /** Signs `kind` with `payload` as the hub institution (for `user` when a user acts), at the signer's clock. */
-function signAsHub<K extends TxKind>(opts: HubLedgerSigner, kind: K, payload: PayloadOf<K>, user?: TxUser) {
+export function signAsHub<K extends TxKind>(opts: HubLedgerSigner, kind: K, payload: PayloadOf<K>, user?: TxUser) {
   return signContractTx({
     chainId: opts.chainId,
     kind,
@@ -47,21 +49,37 @@ function signAsHub<K extends TxKind>(opts: HubLedgerSigner, kind: K, payload: Pa
   });
 }
 
-/** A {@link TaskAuthorizer} that signs as the hub institution and waits for the commit and its outcome. */
+/** True when `task` is a feasibility count: a count under the reserved request id, run before any request. */
+export function isFeasibilityTask(task: Pick<FederatedTask, 'requestId' | 'kind'>): boolean {
+  return task.requestId === FEASIBILITY_REQUEST_ID && task.kind === FEASIBILITY_ANALYSIS_KIND;
+}
+
+/**
+ * A {@link TaskAuthorizer} that signs as the hub institution and waits for the commit and its outcome: a
+ * feasibility count as `task.feasibility`, every other task as `task.authorize` under its request.
+ */
 export function ledgerTaskAuthorizer(opts: HubLedgerSigner): TaskAuthorizer {
   return async (task) => {
-    const tx = signAsHub(
-      opts,
-      'task.authorize',
-      {
-        taskId: task.taskId,
-        requestId: task.requestId,
-        taskHash: taskHashOf(task),
-        analysisKind: task.kind,
-        hospitals: task.hospitals,
-      },
-      task.user,
-    );
+    const taskHash = taskHashOf(task);
+    const tx = isFeasibilityTask(task)
+      ? signAsHub(
+          opts,
+          'task.feasibility',
+          { taskId: task.taskId, projectId: task.projectId, taskHash, hospitals: task.hospitals },
+          task.user,
+        )
+      : signAsHub(
+          opts,
+          'task.authorize',
+          {
+            taskId: task.taskId,
+            requestId: task.requestId,
+            taskHash,
+            analysisKind: task.kind,
+            hospitals: task.hospitals,
+          },
+          task.user,
+        );
     try {
       return await commitContractTx(opts.client, opts.validators, tx, `the authorization of task ${task.taskId}`);
     } catch (e) {

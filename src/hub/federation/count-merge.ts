@@ -29,8 +29,11 @@ export interface CountTotals extends CountLines {
   readonly noisy: boolean;
 }
 
-/** One line per round outcome, in the round's order; an answer of the wrong shape counts as missing. */
-export function countLines(outcomes: readonly NodeOutcome[]): CountLines {
+/**
+ * One line per round outcome, in the round's order; an answer of the wrong shape, or released under a smaller
+ * minimum cell than the task's consortium floor, counts as missing.
+ */
+export function countLines(outcomes: readonly NodeOutcome[], minCellFloor?: number): CountLines {
   const byHospital: HospitalCount[] = [];
   const unknown = new Set<string>();
   let minCell: number | null = null;
@@ -42,6 +45,11 @@ export function countLines(outcomes: readonly NodeOutcome[]): CountLines {
     const parsed = CountResultSchema.safeParse(o.result);
     if (!parsed.success) {
       const message = `hospital node ${o.node} answered the count with an unexpected shape; it is not used`;
+      byHospital.push({ hospital: o.node, status: 'missing', code: 'MER_FED_BAD_ANSWER', message });
+      continue;
+    }
+    if (minCellFloor !== undefined && parsed.data.minCell < minCellFloor) {
+      const message = `hospital node ${o.node} released its count under a minimum cell of ${parsed.data.minCell}, below the consortium's ${minCellFloor}; it is not used`;
       byHospital.push({ hospital: o.node, status: 'missing', code: 'MER_FED_BAD_ANSWER', message });
       continue;
     }

@@ -118,6 +118,8 @@ export type FederationDeps = RoundDeps & {
   now?: () => Date;
   /** Recover a hospital that drops out of a masked analysis (Kaplan–Meier, Cox, descriptive, FedAvg): masked-rounds.ts. */
   dropoutRecovery?: boolean;
+  /** The consortium minimum cell size stamped on every task as its floor (protocol.ts `minCellFloor`). */
+  minCellFloor?: () => number;
 };
 
 /** Runs federated analyses for the hub's routes. */
@@ -135,6 +137,7 @@ export class FederationService {
   task(request: TaskRequest, user: { id: string; role: string }): FederatedTask {
     parseCohort(request.cohort);
     if (request.variables !== undefined) parseVariables(request.variables);
+    const floor = this.#deps.minCellFloor?.();
     return parseFederatedTask({
       taskId: `task-${randomUUID()}`,
       requestId: request.requestId,
@@ -144,6 +147,7 @@ export class FederationService {
       ...(request.variables === undefined ? {} : { variables: request.variables }),
       parameters: request.parameters ?? {},
       hospitals: [...request.hospitals],
+      ...(floor === undefined ? {} : { minCellFloor: floor }),
       user,
       issuedAt: (this.#deps.now?.() ?? new Date()).toISOString(),
     });
@@ -159,7 +163,7 @@ export class FederationService {
     const authorizedAt = await this.#deps.authorize(task);
     const spend = dp === undefined ? undefined : await this.#charge(task, dp);
     const round = await runRound(this.#deps, { task, round: 0, timeoutMs: ROUND_TIMEOUT_MS });
-    const totals = countTotals(countLines(round.outcomes));
+    const totals = countTotals(countLines(round.outcomes, task.minCellFloor));
     const answer = {
       taskId: task.taskId,
       taskHash: taskHashOf(task),
@@ -181,7 +185,7 @@ export class FederationService {
     const filed = earlier.ledger.receipts;
     const again = task.hospitals.filter((h) => earlier.missing.includes(h) || !Object.hasOwn(filed, h));
     const round = await runRound(this.#deps, { task, round: 0, nodes: again, timeoutMs: ROUND_TIMEOUT_MS });
-    const totals = countTotals(mergeCountLines(earlier, countLines(round.outcomes)));
+    const totals = countTotals(mergeCountLines(earlier, countLines(round.outcomes, task.minCellFloor)));
     const answer = {
       taskId: task.taskId,
       taskHash: taskHashOf(task),

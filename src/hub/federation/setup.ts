@@ -11,17 +11,19 @@ import { ledgerMemberKeys } from '../../federation/ledger-authority.ts';
 import { LedgerClient, readLedgerConfig } from '../../ledger/host/index.ts';
 import type { NodeTracker } from '../nodes/node-tracker.ts';
 import type { TaskQueues } from '../nodes/task-queue.ts';
-import { ledgerBudgetCharger, ledgerResultReleaser, ledgerTaskAuthorizer } from './authorize.ts';
+import { type HubLedgerSigner, ledgerBudgetCharger, ledgerResultReleaser, ledgerTaskAuthorizer } from './authorize.ts';
 import { channelCaller } from './rounds.ts';
 import { FederationService } from './service.ts';
 
-/** The federation service of this hub and what to close when the hub stops, or undefined without a ledger. */
+/** The federation service of this hub, its ledger signer, and what to close when it stops; undefined without a ledger. */
 export function hubFederation(opts: {
   config: HubConfig;
   tls: TlsMaterial;
   tracker: NodeTracker;
   queues: TaskQueues;
-}): { service: FederationService; close(): void } | undefined {
+  /** The consortium minimum cell size every task carries as its floor (the admin setting). */
+  minCellFloor?: () => number;
+}): { service: FederationService; signer: HubLedgerSigner; close(): void } | undefined {
   const ledger = opts.config.hub.ledger;
   if (ledger === undefined) return undefined;
   const ledgerConfig = readLedgerConfig(ledger.configFile);
@@ -38,6 +40,7 @@ export function hubFederation(opts: {
     release: ledgerResultReleaser(signer),
     charge: ledgerBudgetCharger(signer),
     dropoutRecovery: true,
+    ...(opts.minCellFloor === undefined ? {} : { minCellFloor: opts.minCellFloor }),
   });
-  return { service, close: () => client.close() };
+  return { service, signer, close: () => client.close() };
 }

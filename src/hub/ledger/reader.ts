@@ -210,6 +210,27 @@ export class LedgerReader {
     throw unavailable(reasons);
   }
 
+  /**
+   * The consortium's members (the contracts' `members` view) from the first validator that answers it, with the
+   * height it answered at; MER_LEDGER_UNAVAILABLE when none does.
+   */
+  async members(): Promise<{ source: string; height: number; members: unknown[] }> {
+    const reasons: string[] = [];
+    for (const name of this.#order) {
+      try {
+        const res = await this.#get(name, '/v1/query/members');
+        const body = res.body as { height?: unknown; value?: unknown } | null;
+        if (res.status === 200 && Array.isArray(body?.value) && Number.isSafeInteger(body?.height)) {
+          return { source: name, height: body.height as number, members: body.value };
+        }
+        reasons.push(`${name}: answered ${res.status} without a member list`);
+      } catch (e) {
+        reasons.push(`${name}: ${failureOf(e).message}`);
+      }
+    }
+    throw unavailable(reasons);
+  }
+
   /** Closes the connections to the validators. */
   close(): void {
     this.#client.close();

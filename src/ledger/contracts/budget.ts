@@ -4,7 +4,7 @@
  * of it for one task (by the hub or a hospital of the task) and is refused once it would overspend.
  */
 import { event, type Handler, refuse } from './context.ts';
-import { MICRO_EPSILON_PER_EPSILON, type PayloadOf } from './schemas.ts';
+import { FEASIBILITY_REQUEST_ID, MICRO_EPSILON_PER_EPSILON, type PayloadOf } from './schemas.ts';
 import { type BudgetRecord, budgetKey, type TaskRecord, taskKey } from './state.ts';
 import { taskOrRefuse } from './tasks.ts';
 
@@ -20,6 +20,9 @@ export const budgetCharge: Handler<PayloadOf<'budget.charge'>> = {
   authorize: () => {},
   apply: (ctx, p) => {
     const t = taskOrRefuse(ctx.state, p.taskId);
+    if (t.requestId === FEASIBILITY_REQUEST_ID) {
+      refuse('MER_CONTRACT_WRONG_STATE', `task ${t.taskId} is a feasibility count; it spends no privacy budget`);
+    }
     const me = ctx.body.institution;
     if (ctx.member.role !== 'hub' && !t.hospitals.includes(me)) {
       refuse('MER_CONTRACT_FORBIDDEN', `${me} is neither the hub nor a hospital of task ${t.taskId}`);

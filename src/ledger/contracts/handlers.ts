@@ -6,7 +6,7 @@ import type { HandlerTable } from './context.ts';
 import { membershipAdd, membershipSuspend, proposalApprove, validatorsUpdate } from './membership.ts';
 import { notarizeBatch } from './notary.ts';
 import { requestDecide, requestSubmit } from './requests.ts';
-import { resultRelease, taskAuthorize, taskReceipt } from './tasks.ts';
+import { resultRelease, taskAuthorize, taskFeasibility, taskReceipt } from './tasks.ts';
 
 /** Kind → handler. */
 export const HANDLERS: HandlerTable = {
@@ -18,6 +18,7 @@ export const HANDLERS: HandlerTable = {
   'request.submit': requestSubmit,
   'request.decide': requestDecide,
   'task.authorize': taskAuthorize,
+  'task.feasibility': taskFeasibility,
   'task.receipt': taskReceipt,
   'result.release': resultRelease,
   'consent.set': consentSet,

@@ -20,7 +20,7 @@ import {
   requireUserRole,
   type TxContext,
 } from './context.ts';
-import { ETHICS_APPROVER, type PayloadOf, RESEARCHER_ROLE } from './schemas.ts';
+import { ETHICS_APPROVER, FEASIBILITY_REQUEST_ID, type PayloadOf, RESEARCHER_ROLE } from './schemas.ts';
 import {
   type BudgetRecord,
   budgetKey,
@@ -58,6 +58,9 @@ export const requestSubmit: Handler<PayloadOf<'request.submit'>> = {
   },
   apply: (ctx, p) => {
     const key = requestKey(p.requestId);
+    if (p.requestId === FEASIBILITY_REQUEST_ID) {
+      refuse('MER_CONTRACT_INVALID_PAYLOAD', `payload.requestId: ${p.requestId} is reserved for feasibility counts`);
+    }
     if (ctx.state.get(key) !== undefined) refuse('MER_CONTRACT_EXISTS', `payload.requestId: ${p.requestId} exists`);
     p.hospitals.forEach((h, i) => {
       const m = memberOf(ctx, h);

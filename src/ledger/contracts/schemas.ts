@@ -20,6 +20,7 @@ export const TX_KINDS = [
   'request.submit',
   'request.decide',
   'task.authorize',
+  'task.feasibility',
   'task.receipt',
   'result.release',
   'consent.set',
@@ -41,6 +42,15 @@ export const ETHICS_APPROVER = 'ethics';
 
 /** The user role that may submit data-use requests through the hub. */
 export const RESEARCHER_ROLE = 'researcher';
+
+/**
+ * The request id every feasibility count carries (`task.feasibility`): a count a researcher may run before any
+ * data-use request exists, released under each hospital's ordinary count disclosure. No request may take this id.
+ */
+export const FEASIBILITY_REQUEST_ID = 'feasibility';
+
+/** The only analysis kind a feasibility task may be. */
+export const FEASIBILITY_ANALYSIS_KIND = 'count';
 
 /** Consent purpose that covers every purpose (a withdrawal under it blocks all of them). */
 export const ALL_PURPOSES = 'all';
@@ -194,6 +204,17 @@ export const TaskAuthorizeSchema = z.strictObject({
   patientTokens: uniqueArray(PatientTokenSchema, 0, TASK_PATIENT_TOKENS_MAX).optional(),
 });
 
+/**
+ * `task.feasibility`: the hub authorizes a feasibility count for a researcher (the signed body's `user`) without a
+ * data-use request; the record carries {@link FEASIBILITY_REQUEST_ID} and the kind {@link FEASIBILITY_ANALYSIS_KIND}.
+ */
+export const TaskFeasibilitySchema = z.strictObject({
+  taskId: ContractIdSchema,
+  projectId: ContractIdSchema,
+  taskHash: HashHexSchema,
+  hospitals: uniqueArray(InstitutionNameSchema, 1, HOSPITALS_MAX),
+});
+
 /** `task.receipt`: a hospital's execution receipt for a task, with the hash of what it returned. */
 export const TaskReceiptSchema = z.strictObject({
   taskId: ContractIdSchema,
@@ -247,6 +268,7 @@ export const PAYLOAD_SCHEMAS = {
   'request.submit': RequestSubmitSchema,
   'request.decide': RequestDecideSchema,
   'task.authorize': TaskAuthorizeSchema,
+  'task.feasibility': TaskFeasibilitySchema,
   'task.receipt': TaskReceiptSchema,
   'result.release': ResultReleaseSchema,
   'consent.set': ConsentSetSchema,

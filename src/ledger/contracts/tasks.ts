@@ -6,11 +6,14 @@
  * result once every hospital's receipt succeeded, and only once.
  *
  *   authorize ──► authorized ──receipts (one per hospital)──► all succeeded ──release──► released
+ *
+ * A feasibility count (`task.feasibility`) needs no request: the hub authorizes a `count` for a researcher over
+ * active hospitals, and the record names {@link FEASIBILITY_REQUEST_ID}; receipts and release work as above.
  */
 import { withdrawnPurpose } from './consent.ts';
-import { event, type Handler, iso, refuse, requireInstitutionRole } from './context.ts';
+import { event, type Handler, iso, memberOf, refuse, requireInstitutionRole, requireUserRole } from './context.ts';
 import { requestOrRefuse, requestStatus } from './requests.ts';
-import type { PayloadOf } from './schemas.ts';
+import { FEASIBILITY_ANALYSIS_KIND, FEASIBILITY_REQUEST_ID, type PayloadOf, RESEARCHER_ROLE } from './schemas.ts';
 import { type StateReader, type TaskRecord, taskKey } from './state.ts';
 
 /** The task `id` or a MER_CONTRACT_NOT_FOUND refusal. */
@@ -81,6 +84,40 @@ export const taskAuthorize: Handler<PayloadOf<'task.authorize'>> = {
     };
     ctx.state.put(key, record);
     return [event('task.authorized', { taskId: p.taskId, requestId: r.requestId, taskHash: p.taskHash })];
+  },
+};
+
+/** `task.feasibility`: by the hub, for a researcher, a count over active hospitals without a data-use request. */
+export const taskFeasibility: Handler<PayloadOf<'task.feasibility'>> = {
+  authorize: (ctx) => {
+    requireInstitutionRole(ctx, 'hub', 'task.feasibility');
+    requireUserRole(ctx, RESEARCHER_ROLE, 'task.feasibility');
+  },
+  apply: (ctx, p) => {
+    const key = taskKey(p.taskId);
+    if (ctx.state.get(key) !== undefined) refuse('MER_CONTRACT_EXISTS', `payload.taskId: ${p.taskId} exists`);
+    p.hospitals.forEach((h, i) => {
+      const m = memberOf(ctx, h);
+      if (m === undefined || m.role !== 'hospital') {
+        refuse('MER_CONTRACT_NOT_FOUND', `payload.hospitals.${i}: ${h} is not a hospital of the consortium`);
+      }
+      if (m.status !== 'active') refuse('MER_CONTRACT_MEMBER_SUSPENDED', `payload.hospitals.${i}: ${h} is suspended`);
+    });
+    const record: TaskRecord = {
+      taskId: p.taskId,
+      requestId: FEASIBILITY_REQUEST_ID,
+      projectId: p.projectId,
+      taskHash: p.taskHash,
+      analysisKind: FEASIBILITY_ANALYSIS_KIND,
+      hospitals: p.hospitals,
+      patientTokenCount: 0,
+      authorizedBy: ctx.body.institution,
+      authorized: ctx.stamp,
+      receipts: {},
+      epsilonChargedMicros: 0,
+    };
+    ctx.state.put(key, record);
+    return [event('task.authorized', { taskId: p.taskId, requestId: FEASIBILITY_REQUEST_ID, taskHash: p.taskHash })];
   },
 };
 

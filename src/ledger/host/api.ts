@@ -5,7 +5,7 @@
  *
  *   POST /v1/txs                      { txs: SignedTransaction[] } → { results: Admission[] }
  *   GET  /v1/txs/<hash>               status
- *   GET  /v1/txs/<hash>/receipt       receipt (404 until certified)
+ *   GET  /v1/txs/<hash>/receipt       receipt (404 until certified; ?waitMs=N waits up to N ms for it)
  *   POST /v1/txs/<hash>/entry-receipt { entries, index } → receipt of one entry
  *   GET  /v1/blocks/<height>          { header, certificate, txs }
  *   GET  /v1/blocks/<height>/hashes   { header, certified, txHashes }
@@ -22,6 +22,8 @@ import type { Validator } from './validator.ts';
 export const API_BODY_BYTES_MAX = 16 * 1024 * 1024;
 /** Most transactions in one submission. */
 export const API_TXS_PER_REQUEST_MAX = 4_096;
+/** Longest a receipt request may wait for its block's certificate (`?waitMs=`). */
+export const RECEIPT_WAIT_MS_MAX = 10_000;
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -79,7 +81,17 @@ async function route(v: Validator, req: IncomingMessage, res: ServerResponse): P
       return send(res, 200, s);
     }
     if (parts[3] === 'receipt' && req.method === 'GET') {
-      return send(res, 200, v.blocks.receipt({ txHash: hash, validatorSet: v.validatorSet }));
+      // `?waitMs=` holds the request until the transaction's block is certified here (at most RECEIPT_WAIT_MS_MAX).
+      const waitMs = Math.min(Math.max(Number(url.searchParams.get('waitMs')) || 0, 0), RECEIPT_WAIT_MS_MAX);
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        try {
+          return send(res, 200, v.blocks.receipt({ txHash: hash, validatorSet: v.validatorSet }));
+        } catch (e) {
+          if (!isMeridianError(e, 'MER_LEDGER_NOT_FOUND') || Date.now() >= deadline) throw e;
+        }
+        await v.blocks.nextCertificate(deadline - Date.now());
+      }
     }
     if (parts[3] === 'entry-receipt' && req.method === 'POST') {
       const body = (await readBody(req)) as { entries?: unknown; index?: unknown };

@@ -65,6 +65,7 @@ export class BlockStore {
   readonly #meta: Meta[] = [];
   readonly #txIndex = new Map<string, { height: number; index: number }>();
   readonly #cache = new Map<number, StoredBlock>();
+  readonly #certifiedWaiters = new Set<() => void>();
 
   private constructor(log: FramedLog) {
     this.#log = log;
@@ -165,6 +166,23 @@ export class BlockStore {
     if (this.#meta[height - 1]?.certificate !== undefined) return;
     this.#log.append(Buffer.from(JSON.stringify({ t: 'cert', height, certificate }), 'utf8'));
     this.#attach(height, certificate);
+    for (const wake of [...this.#certifiedWaiters]) wake();
+  }
+
+  /**
+   * Resolves when the next certificate is stored here, or after `timeoutMs`: a reader waiting for a receipt
+   * waits for this instead of asking again and again.
+   */
+  nextCertificate(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#certifiedWaiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, Math.max(0, timeoutMs));
+      this.#certifiedWaiters.add(wake);
+    });
   }
 
   /** Whether records wait for a flush. */

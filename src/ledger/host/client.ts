@@ -14,6 +14,8 @@ import { txHashOfBytes } from './validator.ts';
 /** Default time {@link LedgerClient.submitAndWait} waits for a certified receipt. */
 export const SUBMIT_WAIT_MS_DEFAULT = 10_000;
 const POLL_MS = 50;
+/** How long one receipt request asks a validator to wait for the transaction's certificate. */
+const RECEIPT_WAIT_MS = 2_000;
 
 /** The API base URL of every validator. */
 export function validatorUrls(config: LedgerConfig): { name: string; url: string }[] {
@@ -82,18 +84,22 @@ export class LedgerClient {
     const deadline = Date.now() + (opts.timeoutMs ?? SUBMIT_WAIT_MS_DEFAULT);
     await this.submitAll([tx]);
     const set = validatorSetOf(this.#config);
-    let round = 0;
-    while (Date.now() < deadline) {
-      for (const v of this.#config.validators) {
-        const r = await this.get(v.name, `/v1/txs/${txHash}/receipt`).catch(() => undefined);
-        if (r?.status === 200) {
-          const check = verifyReceipt(r.body as Receipt, [set]);
-          if (check.ok) return { txHash, receipt: r.body as Receipt, height: check.height };
-        }
+    const validators = this.#config.validators;
+    // Each validator in turn holds the request until the block is certified there (one request per wait, not a
+    // poll every 50 ms); one that answers at once (down, or lagging) is left after a short pause.
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      const v = validators[attempt % validators.length] as (typeof validators)[number];
+      const waitMs = Math.max(0, Math.min(RECEIPT_WAIT_MS, deadline - Date.now()));
+      const started = Date.now();
+      const r = await this.get(v.name, `/v1/txs/${txHash}/receipt?waitMs=${waitMs}`, waitMs + 5_000).catch(
+        () => undefined,
+      );
+      if (r?.status === 200) {
+        const check = verifyReceipt(r.body as Receipt, [set]);
+        if (check.ok) return { txHash, receipt: r.body as Receipt, height: check.height };
       }
-      round++;
-      if (round % 40 === 0) await this.submitAll([tx]);
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if ((attempt + 1) % validators.length === 0) await this.submitAll([tx]);
+      if (Date.now() - started < POLL_MS) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     throw new MeridianError('MER_LEDGER_TIMEOUT', `transaction ${txHash} was not committed within the time allowed`);
   }

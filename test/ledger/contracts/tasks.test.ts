@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contractHash, formatEpsilon } from '../../../src/ledger/contracts/index.ts';
-import { DAY_MS, Harness, h, T0, token } from './harness.ts';
+import { DAY_MS, ETHICS, Harness, h, RESEARCHER, T0, token } from './harness.ts';
 
 function approved(id = 'r1', opts: Parameters<Harness['request']>[1] = {}): Harness {
   const hx = new Harness();
@@ -175,4 +175,38 @@ test('budget.charge deducts exact micro-ε and is refused once the budget is spe
   assert.equal((hx.app.query('budget/p1') as { remainingMicros: number }).remainingMicros, 250_000);
   assert.equal(formatEpsilon(1_250_000), '1.25');
   assert.equal(formatEpsilon(0), '0');
+});
+
+test('task.feasibility: a count for a researcher without a request, released like any task; nothing else may use it', () => {
+  const hx = new Harness();
+  const feasibility = (taskId: string, hospitals = ['hospital-a', 'hospital-b'], user = RESEARCHER) =>
+    hx.tx('hub', 'task.feasibility', { taskId, projectId: 'p1', taskHash: h(taskId), hospitals }, { user });
+  const out = hx.ok(feasibility('f1'));
+  assert.ok(out.ok && out.events?.[0]?.type === 'task.authorized');
+  const t = hx.app.query('tasks/f1') as { requestId: string; analysisKind: string; projectId: string; status: string };
+  assert.deepEqual([t.requestId, t.analysisKind, t.projectId, t.status], ['feasibility', 'count', 'p1', 'authorized']);
+  hx.ok(hx.tx('hospital-a', 'task.receipt', receipt('f1')));
+  hx.ok(hx.tx('hospital-b', 'task.receipt', receipt('f1')));
+  hx.ok(hx.tx('hub', 'result.release', { taskId: 'f1', resultHash: h('released') }));
+  assert.equal((hx.app.query('tasks/f1') as { status: string }).status, 'released');
+
+  hx.refused(feasibility('f1'), 'MER_CONTRACT_EXISTS', /payload\.taskId: f1 exists/);
+  hx.refused(feasibility('f2', ['hospital-a', 'hub']), 'MER_CONTRACT_NOT_FOUND', /hospitals\.1: hub is not a hospital/);
+  hx.refused(feasibility('f3', ['hospital-a'], ETHICS), 'MER_CONTRACT_FORBIDDEN', /user\.role researcher/);
+  hx.refused(
+    hx.tx(
+      'hospital-a',
+      'task.feasibility',
+      { taskId: 'f4', projectId: 'p1', taskHash: h('f4'), hospitals: ['hospital-a'] },
+      { user: RESEARCHER },
+    ),
+    'MER_CONTRACT_FORBIDDEN',
+    /task\.feasibility is submitted by the hub/,
+  );
+  hx.refused(
+    hx.tx('hub', 'budget.charge', { taskId: 'f1', epsilonMicros: 10 }),
+    'MER_CONTRACT_WRONG_STATE',
+    /feasibility count; it spends no privacy budget/,
+  );
+  assert.throws(() => hx.request('feasibility'), /MER_CONTRACT_INVALID_PAYLOAD.*reserved for feasibility counts/);
 });

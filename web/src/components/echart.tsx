@@ -1,12 +1,14 @@
 /**
- * A minimal React wrapper around ECharts, importing only what the portal draws (tree-shaken: core, bar
- * charts, grid, tooltip, canvas renderer). The chart is created on mount, updated by merging each new
+ * A minimal React wrapper around ECharts, importing only what the portal draws (tree-shaken: core, bar and
+ * line charts, grid, legend, tooltip, canvas renderer). The chart is created on mount, updated by merging each new
  * option (so live data animates instead of redrawing), resized with its box and disposed on unmount.
  */
-import { BarChart, type BarSeriesOption } from 'echarts/charts';
+import { BarChart, type BarSeriesOption, LineChart, type LineSeriesOption } from 'echarts/charts';
 import {
   GridComponent,
   type GridComponentOption,
+  LegendComponent,
+  type LegendComponentOption,
   TooltipComponent,
   type TooltipComponentOption,
 } from 'echarts/components';
@@ -14,10 +16,12 @@ import { type ComposeOption, type EChartsType, init, use } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { type CSSProperties, useEffect, useRef } from 'react';
 
-use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
+use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
 /** The chart options this wrapper can draw (only the registered chart types and components). */
-export type EChartOption = ComposeOption<BarSeriesOption | GridComponentOption | TooltipComponentOption>;
+export type EChartOption = ComposeOption<
+  BarSeriesOption | LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption
+>;
 
 /** Props of `<EChart>`: the option (memoize it), the height, and a text alternative for screen readers. */
 export interface EChartProps {

@@ -51,12 +51,23 @@ function writeToken(token: string | null): void {
   }
 }
 
-/** Roles whose start page after login is the node overview; everyone else starts at the dashboard. */
-const NODES_FIRST_ROLES: ReadonlySet<Role> = new Set(['admin', 'steward', 'manager']);
+/**
+ * Each role's start page after login: managers and oversight the dashboard, those who run the nodes the node
+ * overview, researchers (who may not open the dashboard) the data catalog, clinicians the patient panorama.
+ */
+const HOME_PATHS: Readonly<Record<Role, string>> = {
+  manager: '/dashboard',
+  ethics: '/requests',
+  auditor: '/dashboard',
+  admin: '/nodes',
+  steward: '/nodes',
+  researcher: '/catalog',
+  clinician: '/panorama',
+};
 
 /** The path a user lands on after login. */
 export function homePathFor(role: Role): string {
-  return NODES_FIRST_ROLES.has(role) ? '/nodes' : '/dashboard';
+  return HOME_PATHS[role];
 }
 
 /** Holds the session for the app and provides the API client bound to it. */
