@@ -4,8 +4,8 @@
  *  - dashboard and catalog reads (`GET /api/dashboard`, `/api/catalog`, `/api/catalog/measurement`) with 1,000
  *    concurrent connections, as the manager;
  *  - federated cohort counts (`POST /api/federation/count`) with 100 connections, as the researcher, under a
- *    data-use request submitted and approved on the ledger in the setup (hub for the researcher and the ethics
- *    committee, each hospital with its own key); each count asks a slightly different cohort (age ≥ k), so the
+ *    data-use request submitted and approved in the setup through the hub's request routes (the ethics committee
+ *    through the hub, each hospital's steward through their node, which signs); each count asks a slightly different cohort (age ≥ k), so the
  *    hub's same-question limit is not what is measured (400 variants × 50 repeats allowed by the demo hub);
  *  - two baselines in the same run at 1,000 connections: `GET /health` (no session) and `GET /api/auth/me`
  *    (the same session check every read pays, then an in-memory answer). Reads are reported as ratios to the latter.
@@ -15,16 +15,11 @@
  *   npm run bench -- hub   (BENCH_PATIENTS, BENCH_SECONDS, BENCH_COUNT_SECONDS, BENCH_WARMUP_SECONDS,
  *                           BENCH_READ_CONNECTIONS, BENCH_COUNT_CONNECTIONS)
  */
-import { createPrivateKey, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { identityPaths, loadTlsMaterial } from '../src/ca/index.ts';
-import { homeLayout } from '../src/cli/home.ts';
-import { DEMO_HOSPITALS, DEMO_PASSWORD } from '../src/demo/consortium.ts';
-import { contractHash, epsilonToMicros, signContractTx } from '../src/ledger/contracts/index.ts';
-import { LedgerClient, readLedgerConfig } from '../src/ledger/host/index.ts';
+import { DEMO_ACCOUNTS, DEMO_HOSPITALS, DEMO_PASSWORD } from '../src/demo/consortium.ts';
 import { demoPortArgs, demoPorts, startMeridian, waitForOutput, waitUntil } from '../test/integration/processes.ts';
 import { report } from './_report.ts';
 
@@ -44,7 +39,6 @@ const home = mkdtempSync(join(tmpdir(), 'bench-hub-'));
 const ports = await demoPorts(HOSPITALS.length);
 const api = `http://127.0.0.1:${ports.hubPort}`;
 const demo = startMeridian(['demo', '--home', home, ...demoPortArgs(ports), '--patients', String(PATIENTS)]);
-let client: LedgerClient | undefined;
 
 async function login(username: string): Promise<string> {
   const res = await fetch(`${api}/api/auth/login`, {
@@ -56,54 +50,53 @@ async function login(username: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-/** A data-use request for counts, submitted and approved on the ledger as test/integration/federation.test.ts does. */
-async function approvedRequest(ledger: LedgerClient, chainId: string, cohort: unknown) {
-  const requestId = `req-${randomUUID()}`;
-  const projectId = `proj-${randomUUID()}`;
-  const keyOf = (name: string) =>
-    createPrivateKey(readFileSync(identityPaths(homeLayout(home).caDir, name).signingKey, 'utf8'));
-  const commit = async (tx: ReturnType<typeof signContractTx>) => {
-    const { txHash } = await ledger.submitAndWait(tx, { timeoutMs: 20_000 });
-    const status = await ledger.get(HOSPITALS[0] as string, `/v1/txs/${txHash}`);
-    if ((status.body as { outcome?: { ok: boolean } }).outcome?.ok !== true) {
-      throw new Error(`the ledger refused ${tx.body.kind}: ${JSON.stringify(status.body)}`);
-    }
-  };
-  const now = Date.now();
-  await commit(
-    signContractTx({
-      chainId,
-      kind: 'request.submit',
-      institution: 'hub',
-      user: { id: 'researcher', role: 'researcher' },
-      payload: {
-        requestId,
-        projectId,
-        purpose: 'research',
-        cohortHash: contractHash('cohort', cohort),
-        analysisKinds: ['count'],
-        hospitals: HOSPITALS,
-        periodStart: new Date(now - 86_400_000).toISOString(),
-        periodEnd: new Date(now + 30 * 86_400_000).toISOString(),
-        epsilonMicros: epsilonToMicros(1),
-      },
-      timeMs: now,
-      privateKey: keyOf('hub'),
-    }),
+/** Posts `body` to the hub as the holder of `token`; throws with the hub's answer unless it is 200. */
+async function post<T>(token: string, path: string, body: unknown): Promise<T> {
+  const res = await fetch(`${api}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/**
+ * A data-use request for counts through the hub's own routes: the researcher's project, saved cohort and request,
+ * approved by the ethics committee and by every hospital's steward (each hospital's node signs its decision).
+ */
+async function approvedRequest(researcher: string, cohort: unknown): Promise<{ requestId: string; projectId: string }> {
+  const { project } = await post<{ project: { projectId: string } }>(researcher, '/api/projects', {
+    title: 'Hub load bench',
+  });
+  const { projectId } = project;
+  const { cohort: saved } = await post<{ cohort: { cohortId: string } }>(
+    researcher,
+    `/api/projects/${projectId}/cohorts`,
+    { name: 'T2DM', definition: cohort },
   );
-  const decide = (institution: string, user?: { id: string; role: string }) =>
-    signContractTx({
-      chainId,
-      kind: 'request.decide',
-      institution,
-      ...(user ? { user } : {}),
-      payload: { requestId, decision: 'approve', commentHash: contractHash('comment', 'approved for the bench') },
-      timeMs: Date.now(),
-      privateKey: keyOf(institution),
+  const { request } = await post<{ request: { requestId: string } }>(
+    researcher,
+    `/api/projects/${projectId}/requests`,
+    {
+      cohortId: saved.cohortId,
+      purpose: 'research',
+      statement: 'Load test of federated cohort counts',
+      analysisKinds: ['count'],
+      hospitals: HOSPITALS,
+      periodStart: new Date(Date.now() - 60_000).toISOString(),
+      periodEnd: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      epsilon: 1,
+    },
+  );
+  const approvers = ['ethics', ...DEMO_ACCOUNTS.filter((a) => a.role === 'steward').map((a) => a.username)];
+  for (const approver of approvers) {
+    await post(await login(approver), `/api/requests/${request.requestId}/decision`, {
+      decision: 'approve',
+      comment: 'approved for the bench',
     });
-  await commit(decide('hub', { id: 'ethics', role: 'ethics' }));
-  for (const h of HOSPITALS) await commit(decide(h));
-  return { requestId, projectId };
+  }
+  return { requestId: request.requestId, projectId };
 }
 
 /** The 95th percentile of response times (nearest rank). */
@@ -203,17 +196,12 @@ try {
       ? true
       : undefined;
   });
-  const ledgerConfig = readLedgerConfig(join(home, 'ledger', 'ledger.json'));
-  client = new LedgerClient({
-    config: ledgerConfig,
-    tls: loadTlsMaterial({ dir: homeLayout(home).caDir, name: 'hub' }),
-  });
   /** Variant `i` of the cohort: type 2 diabetes, aged 0–79 at least and 100–104 at most at the index. */
   const cohortOf = (i: number) => ({
     index: { event: { kind: 'diagnosis', codes: ['E11'], descendants: true } },
     criteria: [{ kind: 'age', at: 'index', range: { min: i % 80, max: 100 + (Math.floor(i / 80) % 5) } }],
   });
-  const { requestId, projectId } = await approvedRequest(client, ledgerConfig.chainId, cohortOf(0));
+  const { requestId, projectId } = await approvedRequest(researcher, cohortOf(0));
   const probe = await fetch(`${api}/api/federation/count`, {
     method: 'POST',
     headers: { authorization: `Bearer ${researcher}`, 'content-type': 'application/json' },
@@ -284,7 +272,6 @@ try {
     },
   );
 } finally {
-  client?.close();
   if (demo.child.exitCode === null) {
     demo.child.kill('SIGINT');
     await Promise.race([demo.exited, new Promise((r) => setTimeout(r, 20_000))]);

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../src/demo/consortium.ts';
 import { checkIdNumber } from '../../src/identity/id-number.ts';
 import { waitUntil } from '../integration/processes.ts';
-import { type DemoBrowser, OUT, shot, startDemoBrowser } from './demo-browser.ts';
+import { type DemoBrowser, logIn, OUT, shot, startDemoBrowser } from './demo-browser.ts';
 
 /** Patients per demo hospital: enough for persons seen at two hospitals, small enough to load quickly. */
 const DEMO_PATIENTS = 60;
@@ -65,14 +65,6 @@ async function api<T>(path: string, token: string | null, body?: unknown): Promi
   return { status: res.status, body: (await res.json()) as T };
 }
 
-async function logIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${portal}/login`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(DEMO_PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-}
-
 test('a clinician opens a patient seen at two hospitals as one merged timeline; the auditor verifies the access', {
   timeout: 600_000,
 }, async () => {
@@ -101,7 +93,7 @@ test('a clinician opens a patient seen at two hospitals as one merged timeline; 
 
   const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
   const page = await context.newPage();
-  await logIn(page, 'clinician');
+  await logIn(page, portal, 'clinician');
   await page.waitForURL(/\/panorama$/);
   await page.getByTestId('panorama-id-input').fill(idNumber);
   await shot(page, 'clinician-01-search');
@@ -126,7 +118,7 @@ test('a clinician opens a patient seen at two hospitals as one merged timeline; 
 
   const auditContext = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
   const audit = await auditContext.newPage();
-  await logIn(audit, 'auditor');
+  await logIn(audit, portal, 'auditor');
   await audit.getByTestId('nav-audit').click();
   await audit.waitForURL(/\/audit$/);
   await audit.getByTestId('audit-user').fill('clinician');

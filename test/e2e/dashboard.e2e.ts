@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { DEMO_HOSPITALS, DEMO_PASSWORD } from '../../src/demo/consortium.ts';
-import { type DemoBrowser, shot, startDemoBrowser } from './demo-browser.ts';
+import { DEMO_HOSPITALS } from '../../src/demo/consortium.ts';
+import { type DemoBrowser, logIn, shot, startDemoBrowser, switchLang } from './demo-browser.ts';
 
 /** Patients per demo hospital: enough for every table and for categories above the minimum cell. */
 const DEMO_PATIENTS = 300;
@@ -33,23 +33,14 @@ after(async () => {
 const searchBox = (page: Page) =>
   page.locator('input[data-testid="catalog-search"], [data-testid="catalog-search"] input').first();
 
-async function toLang(page: Page, lang: 'en' | 'zh-CN'): Promise<void> {
-  if ((await page.getAttribute('html', 'lang')) === lang) return;
-  await page.getByTestId('lang-switch').first().click();
-  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
-}
-
 test('the manager lands on the dashboard and sees three hospitals, in Chinese and in English', {
   timeout: 240_000,
 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(`${portal}/login`);
-  await page.getByTestId('login-username').fill('manager');
-  await page.getByTestId('login-password').fill(DEMO_PASSWORD);
-  await page.getByTestId('login-submit').click();
+  await logIn(page, portal, 'manager');
   await page.waitForURL(/\/dashboard$/);
   await page.getByTestId('dashboard-page').waitFor();
-  await toLang(page, 'zh-CN');
+  await switchLang(page, 'zh-CN');
   // The hub's cache is filled on the first read; reload until every hospital reported fresh figures.
   for (const h of DEMO_HOSPITALS) {
     const status = page.getByTestId(`dashboard-status-${h.name}`);
@@ -69,7 +60,7 @@ test('the manager lands on the dashboard and sees three hospitals, in Chinese an
   await page.waitForTimeout(800);
   await shot(page, 'dashboard-01-zh');
 
-  await toLang(page, 'en');
+  await switchLang(page, 'en');
   await page.getByText('Volume per hospital and layer').waitFor();
   assert.equal(await page.getByTestId(`dashboard-status-${DEMO_HOSPITALS[0]?.name}`).textContent(), 'Fresh');
   await page.waitForTimeout(800);
@@ -81,12 +72,9 @@ test('the catalog shows a field’s distribution per hospital and none for an id
   timeout: 180_000,
 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(`${portal}/login`);
-  await page.getByTestId('login-username').fill('manager');
-  await page.getByTestId('login-password').fill(DEMO_PASSWORD);
-  await page.getByTestId('login-submit').click();
+  await logIn(page, portal, 'manager');
   await page.waitForURL(/\/dashboard$/);
-  await toLang(page, 'en');
+  await switchLang(page, 'en');
   await page.getByTestId('nav-catalog').click();
   await page.getByTestId('catalog-page').waitFor();
   await searchBox(page).fill('visit');
@@ -110,7 +98,7 @@ test('the catalog shows a field’s distribution per hospital and none for an id
   // The drawer covers the header: close it, switch to Chinese, open it again.
   await page.keyboard.press('Escape');
   await drawer.waitFor({ state: 'hidden' });
-  await toLang(page, 'zh-CN');
+  await switchLang(page, 'zh-CN');
   await page.getByTestId('catalog-dist-visit_type').click();
   for (const h of DEMO_HOSPITALS) await drawer.getByTestId(`catalog-dist-card-${h.name}`).locator('canvas').waitFor();
   await drawer.getByText('定义').first().waitFor();

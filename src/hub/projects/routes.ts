@@ -519,7 +519,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRoutesD
         const [cohort, events, project] = await Promise.all([
           store.cohort(row.projectId, row.cohortId),
           store.requestEvents(requestId),
-          store.readable(row.projectId, { username: row.createdBy, role: 'researcher' }),
+          store.summary(row.projectId, user.username),
         ]);
         return { answer: { request: view, cohort, events, project }, detail: {} };
       });

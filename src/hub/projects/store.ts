@@ -115,6 +115,10 @@ export interface TimelineEntry {
 }
 
 const MICROS = 1_000_000;
+
+function isOversight(role: Role): boolean {
+  return (PROJECT_OVERSIGHT_ROLES as readonly string[]).includes(role);
+}
 const iso = (d: Date | string) => new Date(d).toISOString();
 
 /** The research-workflow tables of one hub. */
@@ -147,16 +151,23 @@ export class ProjectStore {
         .values({ project_id: projectId, username, member_role: 'owner', added_by: username, added_at: at })
         .execute();
     });
-    return (await this.list({ username, role: 'researcher' })).find((p) => p.projectId === projectId) as ProjectSummary;
+    return this.summary(projectId, username);
   }
 
   /** The projects `user` may read: all for oversight roles, their own for researchers. */
   async list(user: { username: string; role: Role }): Promise<ProjectSummary[]> {
-    const all = (PROJECT_OVERSIGHT_ROLES as readonly string[]).includes(user.role);
+    return this.#summaries(user.username, { all: isOversight(user.role) });
+  }
+
+  /**
+   * Project summaries with `username`'s part in each: every project (`all`) or only theirs, optionally just
+   * `projectId` (one query either way).
+   */
+  async #summaries(username: string, opts: { all: boolean; projectId?: string }): Promise<ProjectSummary[]> {
     let q = this.#db
       .selectFrom('hub_projects as p')
       .leftJoin('hub_project_members as me', (j) =>
-        j.onRef('me.project_id', '=', 'p.project_id').on('me.username', '=', user.username),
+        j.onRef('me.project_id', '=', 'p.project_id').on('me.username', '=', username),
       )
       .select((eb) => [
         'p.project_id',
@@ -187,7 +198,8 @@ export class ProjectStore {
           .as('analyses'),
       ])
       .orderBy('p.created_at', 'desc');
-    if (!all) q = q.where('me.username', 'is not', null);
+    if (!opts.all) q = q.where('me.username', 'is not', null);
+    if (opts.projectId !== undefined) q = q.where('p.project_id', '=', opts.projectId);
     const rows = await q.execute();
     return rows.map((r) => ({
       projectId: r.project_id,
@@ -205,7 +217,7 @@ export class ProjectStore {
 
   /** Project `projectId` as `user` may read it, or MER_PROJECT_NOT_FOUND (also for a project they may not see). */
   async readable(projectId: string, user: { username: string; role: Role }): Promise<ProjectSummary> {
-    const p = (await this.list(user)).find((x) => x.projectId === projectId);
+    const [p] = await this.#summaries(user.username, { all: isOversight(user.role), projectId });
     if (p === undefined) {
       throw new MeridianError('MER_PROJECT_NOT_FOUND', `no project ${projectId} that ${user.username} may read`, {
         projectId,
@@ -216,18 +228,20 @@ export class ProjectStore {
 
   /** Project `projectId` if `username` is a member of it; MER_PROJECT_NOT_MEMBER otherwise. */
   async memberOf(projectId: string, username: string): Promise<ProjectSummary> {
-    const p = (await this.list({ username, role: 'researcher' })).find((x) => x.projectId === projectId);
+    const [p] = await this.#summaries(username, { all: false, projectId });
     if (p === undefined) {
-      const exists = await this.#db
-        .selectFrom('hub_projects')
-        .select('project_id')
-        .where('project_id', '=', projectId)
-        .executeTakeFirst();
-      if (!exists) throw new MeridianError('MER_PROJECT_NOT_FOUND', `no project ${projectId}`, { projectId });
+      await this.summary(projectId, username);
       throw new MeridianError('MER_PROJECT_NOT_MEMBER', `${username} is not a member of project ${projectId}`, {
         projectId,
       });
     }
+    return p;
+  }
+
+  /** Project `projectId` with `username`'s part in it, for a caller that checked access another way; or MER_PROJECT_NOT_FOUND. */
+  async summary(projectId: string, username: string): Promise<ProjectSummary> {
+    const [p] = await this.#summaries(username, { all: true, projectId });
+    if (p === undefined) throw new MeridianError('MER_PROJECT_NOT_FOUND', `no project ${projectId}`, { projectId });
     return p;
   }
 
