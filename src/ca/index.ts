@@ -28,6 +28,7 @@ export {
   type HttpsRequestJsonOptions,
   httpsRequestJson,
   loadTlsMaterial,
+  mutualTlsAgent,
   type PeerExpectation,
   type PeerIdentity,
   peerIdentity,

@@ -10,7 +10,14 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { type ConnectionOptions, checkServerIdentity, type PeerCertificate, type Server, TLSSocket } from 'node:tls';
+import {
+  type ConnectionOptions,
+  checkServerIdentity,
+  createSecureContext,
+  type PeerCertificate,
+  type Server,
+  TLSSocket,
+} from 'node:tls';
 import { MeridianError } from '../errors/registry.ts';
 import { caPaths, crlRevokedSerials, identityPaths } from './ca.ts';
 import { assertIdentityName, identityFromFields, type NamedIdentity, type Role } from './identity-name.ts';
@@ -90,6 +97,16 @@ export function clientTlsOptions(material: TlsMaterial, expect: PeerExpectation 
       return undefined;
     },
   };
+}
+
+/**
+ * A keep-alive agent for mutual-TLS requests to one peer (or one kind of peer): the secure context is built once
+ * from the material (parsing the key is most of a handshake's cost) and connections are reused, at most
+ * `maxSockets` at a time. Destroy it to close its connections.
+ */
+export function mutualTlsAgent(material: TlsMaterial, expect: PeerExpectation, maxSockets: number): https.Agent {
+  const options = clientTlsOptions(material, expect);
+  return new https.Agent({ keepAlive: true, maxSockets, ...options, secureContext: createSecureContext(options) });
 }
 
 /** The institution on the other end of a TLS connection, as its CA-verified certificate names it. */

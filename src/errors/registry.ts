@@ -500,6 +500,10 @@ export const ERROR_REGISTRY = {
     status: 404,
     title: 'No table of this name in the canonical model (the catalog lists every table at /api/catalog)',
   },
+  MER_LEDGER_BUSY: {
+    status: 503,
+    title: 'A validator is too busy to take more transactions now (pool full or queueing); submit again shortly',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code from the registry. */

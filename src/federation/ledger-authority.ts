@@ -6,7 +6,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { MeridianError } from '../errors/registry.ts';
-import type { LedgerClient } from '../ledger/host/index.ts';
+import type { TxOutcome } from '../ledger/abci.ts';
+import { type Committed, type LedgerClient, TxRefused } from '../ledger/host/index.ts';
 import { toPublicKey } from '../ledger/signing.ts';
 import type { SignedTransaction } from '../ledger/transaction.ts';
 import type { TaskAuthority, TaskAuthorization } from './node.ts';
@@ -105,39 +106,27 @@ export class LedgerRefusal extends Error {
 /** Longest wait for a federation transaction (authorization, receipt, release) to commit. */
 export const FEDERATION_TX_WAIT_MS = 15_000;
 
-type Outcome = { ok: true } | { ok: false; code: string; message: string };
-
 /**
  * Submits a signed contract transaction and waits for it: a refusal at admission or in its block throws a
  * {@link LedgerRefusal} (the contract's code and message), an unreachable ledger MER_FED_LEDGER_UNAVAILABLE.
  */
 export async function commitContractTx(
-  client: Pick<LedgerClient, 'submitAndWait' | 'submitTo' | 'get'>,
+  client: Pick<LedgerClient, 'commit' | 'get'>,
   validators: readonly string[],
   tx: SignedTransaction,
   what: string,
 ): Promise<{ txHash: string; height: number }> {
-  // Admission first, so a transaction the validators refuse outright is reported at once, not after a timeout.
-  const first = validators[0];
-  const admitted = first
-    ? ((await client.submitTo(first, [tx]).catch(() => undefined)) as
-        | { results?: { ok: boolean; code?: string; message?: string }[] }
-        | undefined)
-    : undefined;
-  const admission = admitted?.results?.[0];
-  if (admission && !admission.ok) {
-    throw new LedgerRefusal(admission.code ?? 'MER_LEDGER_TX_REFUSED', admission.message ?? 'refused');
-  }
-  let committed: { txHash: string; height: number };
+  let committed: Committed;
   try {
-    committed = await client.submitAndWait(tx, { timeoutMs: FEDERATION_TX_WAIT_MS });
+    committed = await client.commit(tx, { timeoutMs: FEDERATION_TX_WAIT_MS });
   } catch (e) {
+    if (e instanceof TxRefused) throw new LedgerRefusal(e.code, e.message);
     throw new MeridianError('MER_FED_LEDGER_UNAVAILABLE', `the ledger did not commit ${what}: ${(e as Error).message}`);
   }
-  let outcome: Outcome | undefined;
-  for (const v of validators) {
+  let outcome = committed.outcome ?? undefined;
+  for (const v of outcome === undefined ? validators : []) {
     const res = await client.get(v, `/v1/txs/${committed.txHash}`).catch(() => undefined);
-    outcome = (res?.body as { outcome?: Outcome } | undefined)?.outcome;
+    outcome = (res?.body as { outcome?: TxOutcome } | undefined)?.outcome;
     if (res?.status === 200 && outcome !== undefined) break;
   }
   if (outcome === undefined) {
@@ -146,5 +135,5 @@ export async function commitContractTx(
     });
   }
   if (!outcome.ok) throw new LedgerRefusal(outcome.code, outcome.message);
-  return committed;
+  return { txHash: committed.txHash, height: committed.height };
 }

@@ -51,6 +51,21 @@ export function signingMessage(purpose: SigningPurpose, payload: Uint8Array): Bu
   return Buffer.concat([prefix, payload]);
 }
 
+/** Most raw keys {@link publicKeyOfHex} keeps parsed (validators and institutions of a consortium, with room to spare). */
+const HEX_KEYS_CACHED_MAX = 4_096;
+const hexKeys = new Map<string, KeyObject>();
+
+/** The KeyObject of a raw hex key, parsed once: every receipt and block names the same few validators' keys. */
+function publicKeyOfHex(hex: string): KeyObject {
+  const cached = hexKeys.get(hex);
+  if (cached !== undefined) return cached;
+  const der = Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(hex, 'hex')]);
+  const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+  if (hexKeys.size >= HEX_KEYS_CACHED_MAX) hexKeys.clear();
+  hexKeys.set(hex, key);
+  return key;
+}
+
 /** An Ed25519 public KeyObject from a KeyObject, SPKI PEM or raw hex; MER_LEDGER_BAD_KEY otherwise. */
 export function toPublicKey(key: PublicKeyInput): KeyObject {
   let out: KeyObject;
@@ -58,8 +73,7 @@ export function toPublicKey(key: PublicKeyInput): KeyObject {
     if (typeof key !== 'string') {
       out = key.type === 'private' ? createPublicKey(key) : key;
     } else if (PUBLIC_KEY_HEX_PATTERN.test(key)) {
-      const der = Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(key, 'hex')]);
-      out = createPublicKey({ key: der, format: 'der', type: 'spki' });
+      out = publicKeyOfHex(key);
     } else {
       out = createPublicKey(key);
     }

@@ -6,9 +6,10 @@
  * exponential back-off; nothing here can crash the node.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type https from 'node:https';
+import type { Insertable, Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { httpsRequestJson, type TlsMaterial } from '../ca/index.ts';
+import { httpsRequestJson, mutualTlsAgent, type TlsMaterial } from '../ca/index.ts';
 import { isMeridianError } from '../errors/registry.ts';
 import {
   type ChannelTask,
@@ -16,6 +17,7 @@ import {
   TaskPollReplySchema,
   type TaskResult,
 } from '../federation/channel-protocol.ts';
+import { GroupInsert } from '../store/group-insert.ts';
 import type { NodeDatabase } from './schema.ts';
 
 /** Runs one kind of task; its return value is the task's result. */
@@ -24,9 +26,11 @@ export type TaskHandler = (payload: unknown, task: ChannelTask) => Promise<unkno
 /** Longest wait between two attempts to reach the hub. */
 export const BACKOFF_MS_MAX = 5_000;
 /** Most tasks a node runs at once; it asks the hub for more only below this. */
-export const TASKS_IN_FLIGHT_MAX = 8;
+export const TASKS_IN_FLIGHT_MAX = 64;
 /** Margin on top of the hold time before a poll request counts as lost. */
 const POLL_MARGIN_MS = 5_000;
+/** Connections kept open to the hub: the poll, the heartbeat and a result per task in flight, with room to spare. */
+const HUB_SOCKETS_MAX = TASKS_IN_FLIGHT_MAX * 2 + 4;
 
 /** Options for {@link HubChannel}. */
 export interface HubChannelOptions {
@@ -47,9 +51,21 @@ export class HubChannel {
   #connected = false;
   #loops: Promise<void>[] = [];
   readonly #running = new Set<Promise<void>>();
+  /** Keep-alive connections to the hub: one handshake per connection, not per request. */
+  readonly #agent: https.Agent;
+
+  /** The audit row of every task, committed together with those of tasks finishing at the same moment. */
+  readonly #audit: GroupInsert<Insertable<NodeDatabase['node_audit']>>;
 
   constructor(opts: HubChannelOptions) {
     this.#opts = opts;
+    this.#audit = new GroupInsert(async (rows) => {
+      await opts.db
+        .insertInto('node_audit')
+        .values([...rows])
+        .execute();
+    });
+    this.#agent = mutualTlsAgent(opts.tls, { role: 'hub' }, HUB_SOCKETS_MAX);
   }
 
   /** True after the hub accepted the last heartbeat. */
@@ -68,6 +84,7 @@ export class HubChannel {
     await Promise.allSettled(this.#loops);
     await Promise.allSettled([...this.#running]);
     await this.#request('POST', '/peer/v1/goodbye', {}, 2_000).catch(() => undefined);
+    this.#agent.destroy();
     this.#connected = false;
   }
 
@@ -142,18 +159,15 @@ export class HubChannel {
         if (!isMeridianError(e)) this.#opts.log.error({ err: e, task: task.id }, 'task failed');
       }
     }
-    await this.#opts.db
-      .insertInto('node_audit')
-      .values({
-        id: randomUUID(),
-        at: new Date(),
-        actor: 'hub',
-        action: `task.${task.kind}`,
-        target: task.id,
-        outcome: result.status === 'done' ? 'ok' : result.status,
-        detail: JSON.stringify({ code: result.error?.code ?? null }),
-      })
-      .execute();
+    await this.#audit.add({
+      id: randomUUID(),
+      at: new Date(),
+      actor: 'hub',
+      action: `task.${task.kind}`,
+      target: task.id,
+      outcome: result.status === 'done' ? 'ok' : result.status,
+      detail: JSON.stringify({ code: result.error?.code ?? null }),
+    });
     await this.#request('POST', `/peer/v1/tasks/${task.id}/result`, result, 10_000).catch((e) =>
       this.#opts.log.warn({ err: errorText(e), task: task.id }, 'could not deliver task result'),
     );
@@ -161,7 +175,16 @@ export class HubChannel {
 
   #request(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number, signal?: AbortSignal) {
     const url = new URL(path, this.#opts.hubUrl).toString();
-    return httpsRequestJson({ url, method, body, tls: this.#opts.tls, timeoutMs, ...(signal ? { signal } : {}) });
+    const agent = this.#agent;
+    return httpsRequestJson({
+      url,
+      method,
+      body,
+      tls: this.#opts.tls,
+      timeoutMs,
+      agent,
+      ...(signal ? { signal } : {}),
+    });
   }
 }
 

@@ -20,7 +20,7 @@ export function requestDecisionHandlers(opts: {
   node: string;
   chainId: string;
   signingKey: PrivateKeyInput;
-  client: Pick<LedgerClient, 'submitAndWait' | 'submitTo' | 'get'>;
+  client: Pick<LedgerClient, 'commit' | 'get'>;
   validators: readonly string[];
   db: Kysely<NodeDatabase>;
   now?: () => Date;

@@ -68,7 +68,7 @@ interface Pending {
 /** The code with which a validator's admission or the contracts refuse a transaction whose nonce is too old. */
 const STALE_CODE = 'MER_LEDGER_NONCE_OUT_OF_WINDOW';
 /** Admission codes that do not mean the transaction cannot commit: a full pool, or its content already committed. */
-const NOT_FINAL_CODES = new Set(['MER_LEDGER_TX_REFUSED', 'MER_LEDGER_DUPLICATE_TX']);
+const NOT_FINAL_CODES = new Set(['MER_LEDGER_TX_REFUSED', 'MER_LEDGER_BUSY', 'MER_LEDGER_DUPLICATE_TX']);
 
 /** What {@link LedgerNotarizer} is built from. */
 export interface LedgerNotarizerOptions {

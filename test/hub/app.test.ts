@@ -160,10 +160,17 @@ test('every /api route declares its roles; each wrong role gets 403 and no data,
 test('a disabled user is refused at once, even with a valid token', async () => {
   const u = await hub.users.create({ username: 'temp-user', displayName: 'T', role: 'auditor', password: PASSWORD });
   const token = await tokenFor('temp-user');
+  const me = () => hub.userApp.inject({ url: '/api/auth/me', headers: { authorization: `Bearer ${token}` } });
+  // The first request reads the account (and the store keeps it); the change must still apply at the next one.
+  assert.equal((await me()).statusCode, 200);
   await hub.users.setDisabled(u.id, true);
-  const res = await hub.userApp.inject({ url: '/api/auth/me', headers: { authorization: `Bearer ${token}` } });
+  const res = await me();
   assert.equal(res.statusCode, 403);
   assert.equal(res.json().error.code, 'MER_AUTH_USER_DISABLED');
+  await hub.users.setDisabled(u.id, false);
+  assert.equal((await me()).statusCode, 200);
+  await hub.users.update(u.id, { role: 'manager' });
+  assert.equal((await me()).json().user.role, 'manager');
 });
 
 test('admin creates users; bad fields and duplicates are refused clearly', async () => {

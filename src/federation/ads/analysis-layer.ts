@@ -156,6 +156,9 @@ export async function openAnalysisLayer(options: AnalysisLayerOptions): Promise<
   return layer;
 }
 
+/** Open connections kept between queries. */
+const IDLE_CONNECTIONS_MAX = 8;
+
 const SPILL_PREFIX = 'meridian-ads-';
 const SPILL_DIR = /^meridian-ads-(\d+)-[0-9a-f]{8}$/;
 
@@ -197,6 +200,11 @@ class DuckDBAnalysisLayer implements AnalysisLayer {
   /** A refresh waiting for the running one; later calls join it. */
   #queued: Promise<RefreshResult> | undefined;
   readonly #running = new Set<Promise<unknown>>();
+  /** Connections left open after a query, for the next one (connecting costs more than a small count). */
+  readonly #idle: DuckDBConnection[] = [];
+  /** The listing of DWD files running now, and the one that reads arriving meanwhile will share. */
+  #listingRunning: Promise<unknown> | undefined;
+  #listingNext: Promise<DwdListing> | undefined;
   #closed = false;
 
   constructor(lakeDir: string, instance: DuckDBInstance, spill: string | undefined) {
@@ -243,7 +251,7 @@ class DuckDBAnalysisLayer implements AnalysisLayer {
 
   async read<T>(fn: (snapshot: AdsSnapshot) => Promise<T>): Promise<T> {
     if (this.#closed) throw closedError();
-    const { fingerprint } = await this.#list();
+    const { fingerprint } = await this.#freshListing();
     if (this.#current?.fingerprint !== fingerprint) await this.refresh();
     const generation = this.#current;
     assert.ok(generation, 'a successful refresh leaves a current generation');
@@ -274,6 +282,7 @@ class DuckDBAnalysisLayer implements AnalysisLayer {
     this.#closed = true;
     await this.#ddl;
     await Promise.allSettled(this.#running);
+    for (const c of this.#idle.splice(0)) c.closeSync();
     this.#instance.closeSync();
     if (this.#spill !== undefined) rmSync(this.#spill, { recursive: true, force: true });
   }
@@ -339,6 +348,27 @@ class DuckDBAnalysisLayer implements AnalysisLayer {
   }
 
   /** The DWD files the lake's views read now, and their fingerprint. */
+  /**
+   * A listing of the DWD files that started after this call: a listing already running may predate a publish the
+   * caller must see, so callers wait for the next one, which every read arriving meanwhile shares.
+   */
+  #freshListing(): Promise<DwdListing> {
+    if (this.#listingNext !== undefined) return this.#listingNext;
+    const before = this.#listingRunning?.catch(() => undefined) ?? Promise.resolve();
+    const next: Promise<DwdListing> = before.then(() => {
+      this.#listingNext = undefined;
+      this.#listingRunning = next;
+      return this.#list();
+    });
+    this.#listingNext = next;
+    next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#listingRunning === next) this.#listingRunning = undefined;
+      });
+    return next;
+  }
+
   async #list(): Promise<DwdListing> {
     const globs = ADS_SOURCE_TABLES.map(
       (table) =>
@@ -369,11 +399,15 @@ class DuckDBAnalysisLayer implements AnalysisLayer {
 
   async #withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     const work = (async () => {
-      const connection = await this.#instance.connect();
+      const connection = this.#idle.pop() ?? (await this.#instance.connect());
+      let healthy = false;
       try {
-        return await fn(connection);
+        const out = await fn(connection);
+        healthy = true;
+        return out;
       } finally {
-        connection.closeSync();
+        if (healthy && !this.#closed && this.#idle.length < IDLE_CONNECTIONS_MAX) this.#idle.push(connection);
+        else connection.closeSync();
       }
     })();
     this.#running.add(work);

@@ -1,6 +1,7 @@
 /** The hub's audit trail: every access and operation, on success and on failure (who, what, target, outcome). */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
+import { GroupInsert } from '../../store/group-insert.ts';
 import type { HubAuditTable, HubDatabase } from '../schema.ts';
 
 /** One audit record as callers describe it. */
@@ -13,31 +14,35 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-/** Appends audit records; the ledger issue will also notarize them. */
+/** Appends audit records; records written at the same moment are committed together (store/group-insert.ts). */
 export class AuditLog {
   readonly #db: Kysely<HubDatabase>;
   readonly #now: () => Date;
+  readonly #rows: GroupInsert<Insertable<HubAuditTable>>;
 
   constructor(opts: { db: Kysely<HubDatabase>; now: () => Date }) {
     this.#db = opts.db;
     this.#now = opts.now;
+    this.#rows = new GroupInsert(async (rows) => {
+      await this.#db
+        .insertInto('hub_audit')
+        .values([...rows])
+        .execute();
+    });
   }
 
-  /** Writes one record; awaited, so an action is never reported done before its audit record is. */
+  /** Writes one record; awaited, so an action is never reported done before its audit record is committed. */
   async record(entry: AuditEntry): Promise<void> {
-    await this.#db
-      .insertInto('hub_audit')
-      .values({
-        id: randomUUID(),
-        at: this.#now(),
-        actor: entry.actor,
-        actor_role: entry.actorRole ?? null,
-        action: entry.action,
-        target: entry.target ?? null,
-        outcome: entry.outcome,
-        detail: JSON.stringify(entry.detail ?? {}),
-      })
-      .execute();
+    await this.#rows.add({
+      id: randomUUID(),
+      at: this.#now(),
+      actor: entry.actor,
+      actor_role: entry.actorRole ?? null,
+      action: entry.action,
+      target: entry.target ?? null,
+      outcome: entry.outcome,
+      detail: JSON.stringify(entry.detail ?? {}),
+    });
   }
 
   /** The newest records first, at most `limit` (bounded to 500). */

@@ -79,9 +79,18 @@ export function toPublicUser(row: HubUser): PublicUser {
   };
 }
 
+/** Most user rows {@link UserStore} keeps in memory. */
+const USERS_CACHED_MAX = 10_000;
+
 /** The hub_users table behind a small API. */
 export class UserStore {
   readonly #db: Kysely<HubDatabase>;
+  /**
+   * Rows by id, read once: every signed-in request looks its user up, and the hub's one embedded database would
+   * otherwise queue each lookup behind the writes. This store is the table's only writer, and each of its writes
+   * drops the row it changed once committed, so a disabled account is refused at its next request as before.
+   */
+  readonly #byId = new Map<string, HubUser>();
 
   constructor(db: Kysely<HubDatabase>) {
     this.#db = db;
@@ -128,7 +137,14 @@ export class UserStore {
 
   /** The stored row for an id, or undefined. */
   async findById(id: string): Promise<HubUser | undefined> {
-    return this.#db.selectFrom('hub_users').selectAll().where('id', '=', id).executeTakeFirst();
+    const cached = this.#byId.get(id);
+    if (cached !== undefined) return cached;
+    const row = await this.#db.selectFrom('hub_users').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row !== undefined) {
+      if (this.#byId.size >= USERS_CACHED_MAX) this.#byId.clear();
+      this.#byId.set(id, row);
+    }
+    return row;
   }
 
   /** The stored row linked to an OIDC issuer + subject, or undefined. */
@@ -202,6 +218,7 @@ export class UserStore {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    this.#byId.delete(id);
     return toPublicUser(updated);
   }
 
@@ -218,12 +235,14 @@ export class UserStore {
       .set({ password_hash: await hashPassword(parsed.data) })
       .where('id', '=', id)
       .executeTakeFirst();
+    this.#byId.delete(id);
     if (res.numUpdatedRows === 0n) throw new MeridianError('MER_USER_NOT_FOUND', `no user with id ${id}`, { id });
   }
 
   /** Enables or disables an account; a disabled user's sessions stop working at their next request. */
   async setDisabled(id: string, disabled: boolean): Promise<boolean> {
     const res = await this.#db.updateTable('hub_users').set({ disabled }).where('id', '=', id).executeTakeFirst();
+    this.#byId.delete(id);
     return res.numUpdatedRows > 0n;
   }
 }

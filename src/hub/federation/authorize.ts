@@ -28,7 +28,7 @@ const SCOPE_CODES = new Set(['MER_CONTRACT_OUT_OF_SCOPE']);
 
 /** How the hub signs contract transactions as its institution and commits them on the validators. */
 export interface HubLedgerSigner {
-  client: Pick<LedgerClient, 'submitAndWait' | 'submitTo' | 'get'>;
+  client: Pick<LedgerClient, 'commit' | 'get'>;
   chainId: string;
   institution: string;
   privateKey: PrivateKeyInput;

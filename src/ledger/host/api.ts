@@ -6,6 +6,8 @@
  *   POST /v1/txs                      { txs: SignedTransaction[] } → { results: Admission[] }
  *   GET  /v1/txs/<hash>               status
  *   GET  /v1/txs/<hash>/receipt       receipt (404 until certified; ?waitMs=N waits up to N ms for it)
+ *   POST /v1/receipts                 { txHashes, waitMs } → { receipts: { <hash>: { receipt, outcome } } }: those
+ *                                     certified here, once at least one is (or after waitMs, none)
  *   POST /v1/txs/<hash>/entry-receipt { entries, index } → receipt of one entry
  *   GET  /v1/blocks/<height>          { header, certificate, txs }
  *   GET  /v1/blocks/<height>/hashes   { header, certified, txHashes }
@@ -105,6 +107,27 @@ async function route(v: Validator, req: IncomingMessage, res: ServerResponse): P
       );
     }
   }
+  if (parts[1] === 'receipts' && parts.length === 2 && req.method === 'POST') {
+    const body = (await readBody(req)) as { txHashes?: unknown; waitMs?: unknown };
+    const hashes = body?.txHashes;
+    if (
+      !Array.isArray(hashes) ||
+      hashes.length > API_TXS_PER_REQUEST_MAX ||
+      !hashes.every((h) => typeof h === 'string' && HASH.test(h))
+    ) {
+      throw new MeridianError(
+        'MER_LEDGER_MALFORMED_RECEIPT',
+        `body must be { txHashes: [...], waitMs } with at most ${API_TXS_PER_REQUEST_MAX} hashes of 64 lowercase hex`,
+      );
+    }
+    const waitMs = Math.min(Math.max(Number(body.waitMs) || 0, 0), RECEIPT_WAIT_MS_MAX);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const found = certifiedReceipts(v, hashes as string[]);
+      if (Object.keys(found).length > 0 || Date.now() >= deadline) return send(res, 200, { receipts: found });
+      await v.blocks.nextCertificate(deadline - Date.now());
+    }
+  }
   if (parts[1] === 'blocks' && parts.length === 4 && parts[3] === 'hashes' && req.method === 'GET') {
     const b = v.blocks.block(Number(parts[2]));
     if (!b) throw new MeridianError('MER_LEDGER_NOT_FOUND', `no block ${parts[2]} here`);
@@ -125,6 +148,21 @@ async function route(v: Validator, req: IncomingMessage, res: ServerResponse): P
     return send(res, 200, v.query(path, Object.fromEntries(url.searchParams)));
   }
   throw new MeridianError('MER_LEDGER_NOT_FOUND', `no route ${req.method} ${url.pathname}`);
+}
+
+/** The receipt and the contract outcome of each of `hashes` whose block is certified here. */
+function certifiedReceipts(
+  v: Validator,
+  hashes: readonly string[],
+): Record<string, { receipt: unknown; outcome: unknown }> {
+  const found: Record<string, { receipt: unknown; outcome: unknown }> = {};
+  for (const txHash of hashes) {
+    const at = v.blocks.locate(txHash);
+    if (at === undefined || v.blocks.certificate(at.height) === undefined) continue;
+    const receipt = v.blocks.receipt({ txHash, validatorSet: v.validatorSet });
+    found[txHash] = { receipt, outcome: v.txStatus(txHash)?.outcome ?? null };
+  }
+  return found;
 }
 
 /** Builds (does not start) the validator's HTTPS API server. */

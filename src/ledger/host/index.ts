@@ -2,7 +2,7 @@
 export { API_BODY_BYTES_MAX, API_TXS_PER_REQUEST_MAX, buildValidatorApi } from './api.ts';
 export { type AuditResult, auditChain } from './audit.ts';
 export { BlockStore, type StoredBlock, txTreeOfHashes } from './block-store.ts';
-export { LedgerClient, SUBMIT_WAIT_MS_DEFAULT, validatorUrls } from './client.ts';
+export { type Committed, LedgerClient, SUBMIT_WAIT_MS_DEFAULT, TxRefused, validatorUrls } from './client.ts';
 export {
   HOST_CONSENSUS_DEFAULTS,
   institutionKeysOf,

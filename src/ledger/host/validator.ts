@@ -311,7 +311,7 @@ export class Validator {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       for (const raw of input.slice(i, i + ADMISSION_SLICE)) {
         const busy = this.#busy();
-        out.push(busy ? this.#refuseTx(undefined, 'MER_LEDGER_TX_REFUSED', busy) : this.#admit(raw));
+        out.push(busy ? this.#refuseTx(undefined, 'MER_LEDGER_BUSY', busy) : this.#admit(raw));
       }
       this.#schedule();
     }
