@@ -119,12 +119,19 @@ export interface PeerIdentity extends NamedIdentity {
 /** Names the verified peer of a TLS socket; null when the socket is not TLS, not authorized or has no certificate. */
 export function peerIdentity(socket: Socket): PeerIdentity | null {
   if (!(socket instanceof TLSSocket) || !socket.authorized) return null;
+  const known = identities.get(socket);
+  if (known !== undefined) return known;
   const cert = socket.getPeerCertificate();
   if (!cert?.raw) return null;
   const identity = identityOfCertificate(cert);
   if (!identity) return null;
-  return { ...identity, fingerprint256: cert.fingerprint256, serial: cert.serialNumber.toLowerCase() };
+  const peer = { ...identity, fingerprint256: cert.fingerprint256, serial: cert.serialNumber.toLowerCase() };
+  identities.set(socket, peer);
+  return peer;
 }
+
+/** The peer of each authorized connection, read once: a keep-alive connection carries many requests. */
+const identities = new WeakMap<TLSSocket, PeerIdentity>();
 
 /**
  * Calls `onChange` with the new crl.pem whenever its content differs from the last seen (polling with

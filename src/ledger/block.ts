@@ -145,11 +145,17 @@ function firstIssue(error: z.ZodError, what: string): string {
   return `${what} is not valid at ${path || 'top level'}: ${issue?.message ?? 'invalid'}`;
 }
 
+/** Most certificates remembered as verified by {@link verifyCommitCertificate}. */
+const VERIFIED_CERTIFICATES_MAX = 1_024;
+/** Certificates whose signatures verified, keyed by set, header hash, view and every signer's signature. */
+const verifiedCertificates = new Set<string>();
+
 /**
  * Checks that `cert` commits `header` under `validatorSet`: the header names this set, the certificate is for
  * this header's hash, every signer is a distinct member, there are at least ⌊2n/3⌋ + 1 of them and every
  * signature verifies under the `commit` purpose over the vote `{ digest, height, view }`. Cheap checks run
- * first; the first failure is returned.
+ * first; the first failure is returned. The signatures of a certificate already verified (the same set, header,
+ * view and signatures: receipts of one block, a block read after its receipts) are not checked again.
  */
 export function verifyCommitCertificate(
   header: BlockHeader,
@@ -198,6 +204,8 @@ export function verifyCommitCertificate(
       `${seen.size} of ${set.set.validators.length} validators signed; a commit needs ${set.quorum}`,
     );
   }
+  const memo = `${set.hash}|${headerHash}|${cert.view}|${cert.signatures.map((s) => `${s.signer}:${s.signature}`).join(',')}`;
+  if (verifiedCertificates.has(memo)) return { ok: true, headerHash, signers: [...seen] };
   const payload = commitVoteBytes({ height: header.height, view: cert.view, digest: headerHash });
   for (const s of cert.signatures) {
     const publicKey = set.keys.get(s.signer);
@@ -211,5 +219,7 @@ export function verifyCommitCertificate(
       );
     }
   }
+  if (verifiedCertificates.size >= VERIFIED_CERTIFICATES_MAX) verifiedCertificates.clear();
+  verifiedCertificates.add(memo);
   return { ok: true, headerHash, signers: [...seen] };
 }

@@ -195,6 +195,11 @@ export class BlockStore {
     this.#log.flush();
   }
 
+  /** {@link flush} with the write and the fdatasync off the event loop (FramedLog.flushAsync). */
+  flushAsync(): Promise<void> {
+    return this.#log.flushAsync();
+  }
+
   #remember(b: StoredBlock): void {
     this.#cache.set(b.header.height, b);
     if (this.#cache.size > CACHED_BLOCKS_MAX) this.#cache.delete(this.#cache.keys().next().value as number);

@@ -7,6 +7,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   fsyncSync,
@@ -14,6 +15,7 @@ import {
   openSync,
   readSync,
   renameSync,
+  write,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -109,7 +111,10 @@ function fsyncDir(path: string): void {
 export class FramedLog {
   readonly path: string;
   #fd: number;
+  /** Bytes written to the file (readable). */
   #size: number;
+  /** Where the next flush writes: {@link #size} plus what a flush in flight is writing. */
+  #reserved: number;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
 
@@ -117,6 +122,7 @@ export class FramedLog {
     this.path = path;
     this.#fd = fd;
     this.#size = size;
+    this.#reserved = size;
   }
 
   /** Opens (or creates) the log, repairing a torn tail; MER_LEDGER_WAL_CORRUPT on damage before the end. */
@@ -149,7 +155,7 @@ export class FramedLog {
 
   /** Bytes on disk plus bytes waiting for the next flush. */
   get sizeBytes(): number {
-    return this.#size + this.#pendingBytes;
+    return this.#reserved + this.#pendingBytes;
   }
 
   /** Whether records wait for a flush. */
@@ -163,7 +169,7 @@ export class FramedLog {
       throw new RangeError(`a log record is 1..${RECORD_BYTES_MAX} bytes, not ${payload.length}`);
     }
     const f = frame(payload);
-    const offset = this.#size + this.#pendingBytes;
+    const offset = this.#reserved + this.#pendingBytes;
     this.#pending.push(f);
     this.#pendingBytes += f.length;
     return offset;
@@ -193,14 +199,47 @@ export class FramedLog {
 
   /** Writes every buffered record and fdatasyncs once (group commit). */
   flush(): void {
-    if (this.#pending.length === 0) return;
+    const next = this.#take();
+    if (next === undefined) return;
+    let at = 0;
+    while (at < next.data.length) {
+      at += writeSync(this.#fd, next.data, at, next.data.length - at, next.position + at);
+    }
+    fdatasyncSync(this.#fd);
+    this.#written(next);
+  }
+
+  /**
+   * {@link flush} off the event loop: the write and the fdatasync run on libuv's thread pool, so the process goes
+   * on receiving while the disk works. Records appended meanwhile wait for the next flush. At most one flush may be
+   * in flight, and the file must not be closed or rewritten before it settles.
+   */
+  async flushAsync(): Promise<void> {
+    const next = this.#take();
+    if (next === undefined) return;
+    const fd = this.#fd;
+    let at = 0;
+    while (at < next.data.length) {
+      at += await new Promise<number>((resolve, reject) =>
+        write(fd, next.data, at, next.data.length - at, next.position + at, (e, n) => (e ? reject(e) : resolve(n))),
+      );
+    }
+    await new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+    this.#written(next);
+  }
+
+  #take(): { data: Buffer; position: number } | undefined {
+    if (this.#pending.length === 0) return undefined;
     const data = this.#pending.length === 1 ? (this.#pending[0] as Buffer) : Buffer.concat(this.#pending);
     this.#pending = [];
     this.#pendingBytes = 0;
-    let at = 0;
-    while (at < data.length) at += writeSync(this.#fd, data, at, data.length - at, this.#size + at);
-    fdatasyncSync(this.#fd);
-    this.#size += data.length;
+    const position = this.#reserved;
+    this.#reserved += data.length;
+    return { data, position };
+  }
+
+  #written(w: { data: Buffer; position: number }): void {
+    this.#size = Math.max(this.#size, w.position + w.data.length);
   }
 
   /** Replaces the whole log by `payloads` atomically (temp file, fsync, rename, fsync of the directory). */
@@ -217,6 +256,7 @@ export class FramedLog {
     closeSync(this.#fd);
     this.#fd = openSync(this.path, 'r+');
     this.#size = data.length;
+    this.#reserved = data.length;
     this.#pending = [];
     this.#pendingBytes = 0;
   }

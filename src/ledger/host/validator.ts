@@ -156,6 +156,8 @@ export class Validator {
   #inbox: Input[] = [];
   #clientQueue: ClientRequest[] = [];
   #scheduled = false;
+  /** The flush of the last turn while it runs: no other turn starts, and the files stay open, until it settles. */
+  #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #certTimer: NodeJS.Timeout | undefined;
   #halted: Error | undefined;
@@ -413,7 +415,7 @@ export class Validator {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#closed || this.#halted) return;
+    if (this.#scheduled || this.#flushing !== undefined || this.#closed || this.#halted) return;
     this.#scheduled = true;
     setImmediate(() => this.#turn());
   }
@@ -451,19 +453,46 @@ export class Validator {
         `view ${before.view} ${before.mode} → view ${this.#state.view} ${this.#state.mode} (primary ${primaryOf(this.#state, this.#state.view)}, height ${this.#state.lastExecuted}, pending ${this.#state.pending.size})`,
       );
     }
-    // Durability first: blocks (with the headers this validator is about to sign), then the replica's promises.
+    // Durability first: blocks (with the headers this validator is about to sign), then the replica's promises,
+    // written and fdatasynced off the event loop (peers and clients are still heard meanwhile; no turn runs and
+    // nothing this turn produced is sent until both are on disk).
     this.#wal.record(this.#state);
-    const dirty = this.#blocks.dirty || this.#wal.dirty;
-    this.#blocks.flush();
-    this.#wal.flush();
-    if (dirty) this.counters.walFlushes++;
+    if (!this.#blocks.dirty && !this.#wal.dirty) {
+      this.#afterFlush();
+      return;
+    }
+    this.counters.walFlushes++;
+    const flushing = this.#blocks
+      .flushAsync()
+      .then(() => this.#wal.flushAsync())
+      .then(
+        () => {
+          this.#flushing = undefined;
+          if (this.#closed || this.#halted) return;
+          try {
+            this.#afterFlush();
+          } catch (e) {
+            this.#halt(e as Error);
+          }
+        },
+        (e: unknown) => {
+          this.#flushing = undefined;
+          if (!this.#closed) this.#halt(e as Error);
+        },
+      );
+    this.#flushing = flushing;
+  }
+
+  // What a turn does once its records are durable: compaction, attestations, and every message it produced.
+  #afterFlush(): void {
     this.#wal.compactIfDue(this.#state);
     for (const h of this.#toAttest.splice(0)) this.#attest(h);
     for (const { to, payload } of this.#outgoing.splice(0)) {
       if (to === 'all') this.#transport.sendAll(payload);
       else this.#transport.send(to, payload);
     }
-    if (this.#inbox.length > 0 || this.#clientQueue.length > 0) this.#schedule();
+    // Certificates stored between turns are flushed by the next one.
+    if (this.#inbox.length > 0 || this.#clientQueue.length > 0 || this.#blocks.dirty) this.#schedule();
   }
 
   #output(o: Output): void {
@@ -782,6 +811,7 @@ export class Validator {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#certTimer) clearInterval(this.#certTimer);
     await this.#transport.close();
+    await this.#flushing;
     this.#wal.close();
     this.#blocks.close();
   }

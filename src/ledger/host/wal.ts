@@ -136,6 +136,11 @@ export class ReplicaWal {
     this.#log.flush();
   }
 
+  /** {@link flush} with the write and the fdatasync off the event loop (FramedLog.flushAsync). */
+  flushAsync(): Promise<void> {
+    return this.#log.flushAsync();
+  }
+
   /** Whether records wait for a flush. */
   get dirty(): boolean {
     return this.#log.dirty;
