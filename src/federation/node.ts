@@ -6,12 +6,13 @@
  * disclosure control (inside each runner: nothing leaves unprotected) and sign the answer with its identity key.
  * Every task the node receives is written to its audit log by the task channel.
  */
-import { MeridianError } from '../errors/registry.ts';
+import { isMeridianError, MeridianError } from '../errors/registry.ts';
 import type { PrivateKeyInput } from '../ledger/signing.ts';
 import { checkDpCharge, dpOfTask } from './dp-task.ts';
 import {
   ANALYSIS_KINDS,
   type AnalysisKind,
+  type ClosedRun,
   FEDERATION_TASK_KIND,
   type FederatedTask,
   type FederationRun,
@@ -168,16 +169,47 @@ export async function admitTask(deps: FederationNodeDeps, task: FederatedTask): 
   }
 }
 
-/** Runs one `federation.run` payload end to end on the node: parse, admit, run, sign. */
+/** Runs one `federation.run` payload end to end on the node: parse, admit, run, sign (`closeAfter` is not acted on). */
 export async function runFederatedRound(deps: FederationNodeDeps, payload: unknown): Promise<SignedNodeAnswer> {
+  const run = await admittedRun(deps, payload);
+  return answerRound(deps, run);
+}
+
+/**
+ * What the node's `federation.run` handler does: {@link runFederatedRound}, and with `closeAfter` then also the
+ * closing round (the receipt), both signed answers in one {@link ClosedRun}. A receipt that cannot be filed does
+ * not take the answer back: the reply says why, and the result stays unreleased until the hub runs the task again.
+ */
+export async function runFederatedRun(
+  deps: FederationNodeDeps,
+  payload: unknown,
+): Promise<SignedNodeAnswer | ClosedRun> {
+  const run = await admittedRun(deps, payload);
+  const signed = await answerRound(deps, run);
+  if (run.closeAfter !== true || run.round === CLOSE_ROUND) return signed;
+  try {
+    return { signed, close: await answerRound(deps, { task: run.task, round: CLOSE_ROUND }) };
+  } catch (e) {
+    const { code, message } = isMeridianError(e)
+      ? e
+      : { code: 'MER_FED_LEDGER_UNAVAILABLE', message: `${deps.node} could not file its receipt: ${String(e)}` };
+    return { signed, closeError: { code, message } };
+  }
+}
+
+async function admittedRun(deps: FederationNodeDeps, payload: unknown): Promise<FederationRun> {
   const parsed = FederationRunSchema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = (issue?.path ?? []).map(String).join('.') || 'payload';
     throw new MeridianError('MER_FED_INVALID_TASK', `federation.run ${path}: ${issue?.message ?? 'invalid'}`, { path });
   }
-  const run: FederationRun = parsed.data;
-  await admitTask(deps, run.task);
+  await admitTask(deps, parsed.data.task);
+  return parsed.data;
+}
+
+/** Answers one admitted round: the closing round files the receipt, any other runs the analysis and signs it. */
+async function answerRound(deps: FederationNodeDeps, run: FederationRun): Promise<SignedNodeAnswer> {
   let tasks = answered.get(deps);
   if (!tasks) {
     tasks = new Map();
@@ -236,5 +268,5 @@ export async function runFederatedRound(deps: FederationNodeDeps, payload: unkno
 export function federationTaskHandlers(
   deps: FederationNodeDeps,
 ): Record<string, (payload: unknown) => Promise<unknown>> {
-  return { [FEDERATION_TASK_KIND]: (payload) => runFederatedRound(deps, payload) };
+  return { [FEDERATION_TASK_KIND]: (payload) => runFederatedRun(deps, payload) };
 }

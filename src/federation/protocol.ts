@@ -62,6 +62,11 @@ export const FederationRunSchema = z.strictObject({
   round: z.number().int().min(0).max(10_000),
   /** Round input (e.g. the current GLM coefficients, or secure-aggregation peer keys). */
   input: z.unknown().optional(),
+  /**
+   * Close the task right after this round (a count has one): the node files its receipt and returns the close
+   * round's signed answer together with this one ({@link ClosedRun}), saving the hub a second exchange.
+   */
+  closeAfter: z.literal(true).optional(),
 });
 
 /** The payload of a `federation.run` channel task. */
@@ -85,6 +90,19 @@ export const SignedNodeAnswerSchema = z.strictObject({ answer: NodeAnswerSchema,
 
 /** A signed node answer. */
 export type SignedNodeAnswer = z.infer<typeof SignedNodeAnswerSchema>;
+
+/**
+ * A node's reply to a run with `closeAfter`: the round's signed answer, then the close round's signed answer (its
+ * receipt), or why the node could not close (the answer stands; the result stays unreleased until a re-run).
+ */
+export const ClosedRunSchema = z.strictObject({
+  signed: z.unknown(),
+  close: z.unknown().optional(),
+  closeError: z.strictObject({ code: z.string().max(64), message: z.string().max(2_000) }).optional(),
+});
+
+/** A node's reply to a run with `closeAfter`. */
+export type ClosedRun = z.infer<typeof ClosedRunSchema>;
 
 /** The content hash of a task (the `task` contract hash domain): what the ledger's `task.authorize` names. */
 export function taskHashOf(task: FederatedTask): string {

@@ -65,20 +65,32 @@ function consortium(counts: Record<string, number>) {
   const keys = new Map<string, { privateKey: KeyObject; publicKey: KeyObject }>();
   for (const h of Object.keys(counts)) keys.set(h, generateKeyPairSync('ed25519'));
   const down = new Set<string>();
+  /** Hospitals that answer but cannot file their receipt. */
+  const noLedger = new Set<string>();
   const asked: string[] = [];
   const released: string[] = [];
   let height = 0;
   const service = new FederationService({
     nodeKey: async (node) => keys.get(node)?.publicKey,
     call: async (node, payload: FederationRun) => {
-      asked.push(`${node}@${payload.round}`);
+      asked.push(`${node}@${payload.round}${payload.closeAfter ? '+close' : ''}`);
       if (down.has(node)) throw new MeridianError('MER_NODE_UNAVAILABLE', `hospital node ${node} is down`);
-      const result =
-        payload.round === CLOSE_ROUND
-          ? { resultHash: 'f'.repeat(64), answers: 1, receipt: { txHash: `receipt-${node}`, height: ++height } }
-          : { count: counts[node], disclosure: 'suppression', minCell: 5, unknownCodes: [] };
       const privateKey = keys.get(node)?.privateKey as KeyObject;
-      return signNodeAnswer({ task: payload.task, node, round: payload.round, result, privateKey });
+      const result = { count: counts[node], disclosure: 'suppression', minCell: 5, unknownCodes: [] };
+      const signed = signNodeAnswer({ task: payload.task, node, round: payload.round, result, privateKey });
+      if (noLedger.has(node)) {
+        return {
+          signed,
+          closeError: { code: 'MER_FED_LEDGER_UNAVAILABLE', message: `${node} cannot reach the ledger` },
+        };
+      }
+      const receipt = {
+        resultHash: 'f'.repeat(64),
+        answers: 1,
+        receipt: { txHash: `receipt-${node}`, height: ++height },
+      };
+      const close = signNodeAnswer({ task: payload.task, node, round: CLOSE_ROUND, result: receipt, privateKey });
+      return { signed, close };
     },
     authorize: async () => ({ txHash: 'authorize', height: ++height }),
     release: async (taskId) => {
@@ -86,7 +98,7 @@ function consortium(counts: Record<string, number>) {
       return { txHash: 'release', height: ++height };
     },
   });
-  return { service, down, asked, released };
+  return { service, down, noLedger, asked, released };
 }
 
 test('a re-run asks only the hospital that was down, files its receipt and releases the complete count', async () => {
@@ -112,7 +124,7 @@ test('a re-run asks only the hospital that was down, files its receipt and relea
   c.down.delete('hospital-c');
   c.asked.length = 0;
   const again = await c.service.rerunCount(task, first);
-  assert.deepEqual(c.asked, ['hospital-c@0', `hospital-c@${CLOSE_ROUND}`]);
+  assert.deepEqual(c.asked, ['hospital-c@0+close'], 'one exchange: the answer and the receipt together');
   assert.equal(again.partial, false);
   assert.equal(again.total, 66);
   assert.equal(again.taskId, task.taskId);
@@ -142,4 +154,33 @@ test('a re-run while the hospital is still down stays partial and unreleased', a
   assert.equal(again.ledger.release, null);
   assert.match(again.ledger.unreleased ?? '', /hospital-b/);
   assert.deepEqual(c.released, []);
+});
+
+test('a hospital that answers but cannot file its receipt counts, leaves the result unreleased, and is asked again', async () => {
+  const c = consortium({ 'hospital-a': 11, 'hospital-b': 22, 'hospital-c': 33 });
+  const task = c.service.task(
+    {
+      requestId: 'req-1',
+      projectId: 'proj-1',
+      kind: 'count',
+      cohort: { criteria: [{ kind: 'diagnosis', codes: ['E11'], descendants: true }] },
+      hospitals: ['hospital-a', 'hospital-b', 'hospital-c'],
+    },
+    { id: 'rita', role: 'researcher' },
+  );
+  c.noLedger.add('hospital-b');
+  const first = await c.service.count(task);
+  assert.equal(first.total, 66, 'its count is used');
+  assert.equal(first.partial, false);
+  assert.deepEqual(Object.keys(first.ledger.receipts).sort(), ['hospital-a', 'hospital-c']);
+  assert.equal(first.ledger.release, null);
+  assert.match(first.ledger.unreleased ?? '', /hospital-b: hospital-b cannot reach the ledger/);
+  assert.deepEqual(c.released, []);
+
+  c.noLedger.delete('hospital-b');
+  c.asked.length = 0;
+  const again = await c.service.rerunCount(task, first);
+  assert.deepEqual(c.asked, ['hospital-b@0+close']);
+  assert.ok(again.ledger.release, JSON.stringify(again.ledger));
+  assert.deepEqual(c.released, [task.taskId]);
 });

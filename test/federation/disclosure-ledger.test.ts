@@ -25,7 +25,12 @@ import { type CountReleaseMode, countRunner } from '../../src/federation/analyse
 import { compileCohortCount, parseCohort } from '../../src/federation/cohort/index.ts';
 import { dpTaskParameters } from '../../src/federation/dp-task.ts';
 import { commitContractTx, ledgerTaskAuthority } from '../../src/federation/ledger-authority.ts';
-import { DEFAULT_NODE_POLICY, type FederationNodeDeps, runFederatedRound } from '../../src/federation/node.ts';
+import {
+  DEFAULT_NODE_POLICY,
+  type FederationNodeDeps,
+  runFederatedRound,
+  runFederatedRun,
+} from '../../src/federation/node.ts';
 import { type FederatedTask, parseFederatedTask } from '../../src/federation/protocol.ts';
 import { buildHubApp, type HubApps } from '../../src/hub/app.ts';
 import { ledgerBudgetCharger, ledgerResultReleaser, ledgerTaskAuthorizer } from '../../src/hub/federation/authorize.ts';
@@ -135,7 +140,7 @@ function service(nodes: Map<string, FederationNodeDeps>, calls: string[]): Feder
   return new FederationService({
     call: async (node, payload) => {
       calls.push(`${node}:${payload.task.taskId}:${payload.round}`);
-      return runFederatedRound(nodes.get(node) as FederationNodeDeps, payload);
+      return runFederatedRun(nodes.get(node) as FederationNodeDeps, payload);
     },
     nodeKey: async (node) => hospitalKeys.get(node)?.publicKey,
     authorize: ledgerTaskAuthorizer(signer()),

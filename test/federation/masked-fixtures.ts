@@ -18,7 +18,7 @@ import {
   type AnalysisRunner,
   DEFAULT_NODE_POLICY,
   type FederationNodeDeps,
-  runFederatedRound,
+  runFederatedRun,
 } from '../../src/federation/node.ts';
 import {
   type AnalysisKind,
@@ -196,7 +196,7 @@ export async function openConsortium(persons: number): Promise<Consortium> {
     allNodes: (kind, runner, minCell) => new Map(HOSPITALS.map((h) => [h, nodeDeps(h, kind, runner, minCell)])),
     inProcess: (deps, seen) => ({
       call: async (node, payload) => {
-        const answer = await runFederatedRound(deps.get(node) as FederationNodeDeps, payload);
+        const answer = await runFederatedRun(deps.get(node) as FederationNodeDeps, payload);
         seen?.push({ node, payload, answer });
         return answer;
       },

@@ -110,12 +110,20 @@ test('end to end: the hub stamps its setting, nodes suppress under it, a node th
   const service = new FederationService({
     nodeKey: async (node) => keys.get(node)?.publicKey,
     call: async (node, payload: FederationRun) => {
-      const result =
-        payload.round === CLOSE_ROUND
-          ? { resultHash: 'f'.repeat(64), answers: 1, receipt: { txHash: `receipt-${node}`, height: ++height } }
-          : await nodeRunners.get(node)?.count?.({ task: payload.task, round: payload.round, input: undefined });
+      const result = await nodeRunners
+        .get(node)
+        ?.count?.({ task: payload.task, round: payload.round, input: undefined });
       const privateKey = keys.get(node)?.privateKey as KeyObject;
-      return signNodeAnswer({ task: payload.task, node, round: payload.round, result, privateKey });
+      const signed = signNodeAnswer({ task: payload.task, node, round: payload.round, result, privateKey });
+      const receipt = {
+        resultHash: 'f'.repeat(64),
+        answers: 1,
+        receipt: { txHash: `receipt-${node}`, height: ++height },
+      };
+      return {
+        signed,
+        close: signNodeAnswer({ task: payload.task, node, round: CLOSE_ROUND, result: receipt, privateKey }),
+      };
     },
     authorize: async () => ({ txHash: 'authorize', height: ++height }),
     release: async () => ({ txHash: 'release', height: ++height }),

@@ -4,12 +4,16 @@ import { test } from 'node:test';
 import { isMeridianError } from '../../src/errors/registry.ts';
 import {
   admitTask,
+  CLOSE_ROUND,
   DEFAULT_NODE_POLICY,
   type FederationNodeDeps,
+  receiptResultHash,
   runFederatedRound,
+  runFederatedRun,
   type TaskAuthorization,
 } from '../../src/federation/node.ts';
 import {
+  type ClosedRun,
   type FederatedTask,
   parseFederatedTask,
   signNodeAnswer,
@@ -177,4 +181,44 @@ test('runFederatedRound signs what the runner computed, and never runs it when a
     runFederatedRound(deps(authorization(), { runners }), { task, round: -1 }),
     (e: unknown) => isMeridianError(e, 'MER_FED_INVALID_TASK') && /round/.test(e.message),
   );
+});
+
+test('a run with closeAfter answers and files its receipt in one exchange; without a ledger it still answers', async () => {
+  const filed: { taskId: string; resultHash: string }[] = [];
+  const receipts = async (t: FederatedTask, resultHash: string) => {
+    filed.push({ taskId: t.taskId, resultHash });
+    return { txHash: 'a'.repeat(64), height: 7 };
+  };
+  const reply = (await runFederatedRun(deps(authorization(), { receipts }), {
+    task,
+    round: 0,
+    closeAfter: true,
+  })) as ClosedRun;
+  const answer = verifyNodeAnswer({
+    signed: reply.signed,
+    task,
+    node: 'hospital-a',
+    round: 0,
+    publicKey: keys.publicKey,
+  });
+  assert.deepEqual(answer, { count: 42 });
+  const close = verifyNodeAnswer({
+    signed: reply.close,
+    task,
+    node: 'hospital-a',
+    round: CLOSE_ROUND,
+    publicKey: keys.publicKey,
+  }) as { resultHash: string; answers: number; receipt: unknown };
+  const answerHash = (reply.signed as { answer: { resultHash: string } }).answer.resultHash;
+  assert.equal(close.resultHash, receiptResultHash(task, [answerHash]), 'the receipt names exactly this answer');
+  assert.deepEqual(close.receipt, { txHash: 'a'.repeat(64), height: 7 });
+  assert.deepEqual(filed, [{ taskId: task.taskId, resultHash: close.resultHash }]);
+
+  const unfiled = (await runFederatedRun(deps(authorization()), { task, round: 0, closeAfter: true })) as ClosedRun;
+  assert.deepEqual(
+    verifyNodeAnswer({ signed: unfiled.signed, task, node: 'hospital-a', round: 0, publicKey: keys.publicKey }),
+    { count: 42 },
+  );
+  assert.equal(unfiled.close, undefined);
+  assert.equal(unfiled.closeError?.code, 'MER_FED_LEDGER_UNAVAILABLE');
 });

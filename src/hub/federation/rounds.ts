@@ -8,7 +8,9 @@
 
 import { z } from 'zod';
 import { MeridianError } from '../../errors/registry.ts';
+import { CLOSE_ROUND } from '../../federation/node.ts';
 import {
+  ClosedRunSchema,
   FEDERATION_TASK_KIND,
   type FederatedTask,
   type FederationRun,
@@ -21,7 +23,14 @@ import type { TaskQueues } from '../nodes/task-queue.ts';
 
 /** How one hospital took part in a round. */
 export type NodeOutcome =
-  | { readonly node: string; readonly status: 'answered'; readonly result: unknown; readonly signed: unknown }
+  | {
+      readonly node: string;
+      readonly status: 'answered';
+      readonly result: unknown;
+      readonly signed: unknown;
+      /** With `closeAfter`: the closing round's outcome (the hospital's receipt, or why it filed none). */
+      readonly closed?: NodeOutcome;
+    }
   | { readonly node: string; readonly status: 'missing'; readonly code: string; readonly message: string };
 
 /** What a round returns: every hospital's outcome, in the task's order. */
@@ -67,6 +76,8 @@ export async function runRound(
     timeoutMs: number;
     /** Hospitals asked (default: every hospital of the task). */
     nodes?: readonly string[];
+    /** Each hospital also closes the task right after answering (FederationRun `closeAfter`). */
+    closeAfter?: boolean;
   },
 ): Promise<RoundOutcome> {
   const { task, round } = opts;
@@ -78,10 +89,31 @@ export async function runRound(
           throw new MeridianError('MER_FED_BAD_ANSWER', `no identity key is known for hospital node ${node}`, { node });
         }
         const input = opts.input?.(node);
-        const payload: FederationRun = { task, round, ...(input === undefined ? {} : { input }) };
-        const signed = await deps.call(node, payload, opts.timeoutMs);
+        const payload: FederationRun = {
+          task,
+          round,
+          ...(input === undefined ? {} : { input }),
+          ...(opts.closeAfter ? { closeAfter: true as const } : {}),
+        };
+        const reply = await deps.call(node, payload, opts.timeoutMs);
+        if (!opts.closeAfter) {
+          const result = verifyNodeAnswer({ signed: reply, task, node, round, publicKey: key });
+          return { node, status: 'answered', result, signed: reply };
+        }
+        const closed = ClosedRunSchema.safeParse(reply);
+        if (!closed.success) {
+          throw new MeridianError(
+            'MER_FED_BAD_ANSWER',
+            `hospital node ${node} did not answer and close task ${task.taskId}`,
+            {
+              node,
+              taskId: task.taskId,
+            },
+          );
+        }
+        const { signed, close, closeError } = closed.data;
         const result = verifyNodeAnswer({ signed, task, node, round, publicKey: key });
-        return { node, status: 'answered', result, signed };
+        return { node, status: 'answered', result, signed, closed: closingOutcome(node, task, key, close, closeError) };
       } catch (e) {
         const err = e instanceof MeridianError ? e : new MeridianError('MER_INTERNAL', (e as Error).message);
         return { node, status: 'missing', code: err.code, message: err.message };
@@ -93,6 +125,27 @@ export async function runRound(
     answered: outcomes.filter((o) => o.status === 'answered').map((o) => o.node),
     missing: outcomes.filter((o) => o.status === 'missing').map((o) => o.node),
   };
+}
+
+/** The closing round's outcome carried in a closed run: the verified receipt answer, or why there is none. */
+function closingOutcome(
+  node: string,
+  task: FederatedTask,
+  publicKey: PublicKeyInput,
+  close: unknown,
+  closeError: { code: string; message: string } | undefined,
+): NodeOutcome {
+  if (close === undefined) {
+    const why = closeError ?? { code: 'MER_FED_BAD_ANSWER', message: `${node} sent no receipt and no reason` };
+    return { node, status: 'missing', ...why };
+  }
+  try {
+    const result = verifyNodeAnswer({ signed: close, task, node, round: CLOSE_ROUND, publicKey });
+    return { node, status: 'answered', result, signed: close };
+  } catch (e) {
+    const err = e instanceof MeridianError ? e : new MeridianError('MER_INTERNAL', (e as Error).message);
+    return { node, status: 'missing', code: err.code, message: err.message };
+  }
 }
 
 /** The answered results of a round that must be complete (exact analyses); MER_FED_PARTIAL names who is missing. */

@@ -25,7 +25,7 @@ import { type FederatedFedAvg, runFederatedFedAvg } from './fedavg.ts';
 import { type FederatedGlm, runFederatedGlm } from './glm.ts';
 import { type FederatedKm, runFederatedKm } from './km.ts';
 import type { Dropout, MaskedRoundDeps, Partiality } from './masked-rounds.ts';
-import { type RoundDeps, runRound } from './rounds.ts';
+import { type NodeOutcome, type RoundDeps, runRound } from './rounds.ts';
 
 /** Longest a hospital may take to answer one round. */
 export const ROUND_TIMEOUT_MS = 20_000;
@@ -122,6 +122,15 @@ export type FederationDeps = RoundDeps & {
   minCellFloor?: () => number;
 };
 
+/** The closing outcomes a round run with `closeAfter` carries, one per hospital that answered. */
+function closingsOf(outcomes: readonly NodeOutcome[]): NodeOutcome[] {
+  return outcomes.flatMap((o) =>
+    o.status !== 'answered'
+      ? []
+      : [o.closed ?? { node: o.node, status: 'missing' as const, code: 'MER_FED_BAD_ANSWER', message: 'no receipt' }],
+  );
+}
+
 /** Runs federated analyses for the hub's routes. */
 export class FederationService {
   readonly #deps: FederationDeps;
@@ -162,7 +171,8 @@ export class FederationService {
     const dp = dpOfTask(task);
     const authorizedAt = await this.#deps.authorize(task);
     const spend = dp === undefined ? undefined : await this.#charge(task, dp);
-    const round = await runRound(this.#deps, { task, round: 0, timeoutMs: ROUND_TIMEOUT_MS });
+    // One exchange per hospital: it answers and files its receipt at once (closeAfter).
+    const round = await runRound(this.#deps, { task, round: 0, timeoutMs: ROUND_TIMEOUT_MS, closeAfter: true });
     const totals = countTotals(countLines(round.outcomes, task.minCellFloor));
     const answer = {
       taskId: task.taskId,
@@ -172,7 +182,7 @@ export class FederationService {
       ...(spend === undefined ? {} : { dp: spend }),
     };
     const answeredNodes = task.hospitals.filter((h) => !totals.missing.includes(h));
-    return { ...answer, ledger: await this.#close(task, answeredNodes, answer) };
+    return { ...answer, ledger: await this.#settle(task, answeredNodes, closingsOf(round.outcomes), answer) };
   }
 
   /**
@@ -184,7 +194,13 @@ export class FederationService {
   async rerunCount(task: FederatedTask, earlier: CountAnswer): Promise<CountAnswer> {
     const filed = earlier.ledger.receipts;
     const again = task.hospitals.filter((h) => earlier.missing.includes(h) || !Object.hasOwn(filed, h));
-    const round = await runRound(this.#deps, { task, round: 0, nodes: again, timeoutMs: ROUND_TIMEOUT_MS });
+    const round = await runRound(this.#deps, {
+      task,
+      round: 0,
+      nodes: again,
+      timeoutMs: ROUND_TIMEOUT_MS,
+      closeAfter: true,
+    });
     const totals = countTotals(mergeCountLines(earlier, countLines(round.outcomes, task.minCellFloor)));
     const answer = {
       taskId: task.taskId,
@@ -193,7 +209,7 @@ export class FederationService {
       ...totals,
       ...(earlier.dp === undefined ? {} : { dp: earlier.dp }),
     };
-    return { ...answer, ledger: await this.#close(task, round.answered, answer, filed) };
+    return { ...answer, ledger: await this.#settle(task, round.answered, closingsOf(round.outcomes), answer, filed) };
   }
 
   /** Authorizes and runs an exact federated GLM (a dropout in the first round is recovered, marked partial). */
@@ -268,12 +284,7 @@ export class FederationService {
    * of what the researcher got. A hospital that cannot file leaves the result unreleased (said in `unreleased`),
    * never unanswered.
    */
-  async #close(
-    task: FederatedTask,
-    nodes: readonly string[],
-    released: unknown,
-    filed: Readonly<Record<string, LedgerTx>> = {},
-  ): Promise<LedgerTrail> {
+  async #close(task: FederatedTask, nodes: readonly string[], released: unknown): Promise<LedgerTrail> {
     const round = await runRound(this.#deps, {
       task,
       round: CLOSE_ROUND,
@@ -281,9 +292,23 @@ export class FederationService {
       input: () => ({ close: true }),
       timeoutMs: ROUND_TIMEOUT_MS,
     });
+    return this.#settle(task, nodes, round.outcomes, released);
+  }
+
+  /**
+   * The trail from the closing outcomes of `nodes` (each hospital's receipt, or why it filed none) and the receipts
+   * `filed` in an earlier run: the hub releases the result once every hospital of the task has a receipt.
+   */
+  async #settle(
+    task: FederatedTask,
+    nodes: readonly string[],
+    closings: readonly NodeOutcome[],
+    released: unknown,
+    filed: Readonly<Record<string, LedgerTx>> = {},
+  ): Promise<LedgerTrail> {
     const receipts: Record<string, LedgerTx> = { ...filed };
     const problems: string[] = [];
-    for (const o of round.outcomes) {
+    for (const o of closings) {
       const receipt = (o.status === 'answered' ? (o.result as { receipt?: LedgerTx }) : undefined)?.receipt;
       if (receipt && typeof receipt.txHash === 'string' && typeof receipt.height === 'number') {
         receipts[o.node] = { txHash: receipt.txHash, height: receipt.height };
