@@ -106,6 +106,20 @@ export class LedgerRefusal extends Error {
 /** Longest wait for a federation transaction (authorization, receipt, release) to commit. */
 export const FEDERATION_TX_WAIT_MS = 15_000;
 
+/** A committed transaction's contract outcome from the first validator that reports it. */
+async function outcomeOf(
+  client: Pick<LedgerClient, 'get'>,
+  validators: readonly string[],
+  txHash: string,
+): Promise<TxOutcome | undefined> {
+  for (const v of validators) {
+    const res = await client.get(v, `/v1/txs/${txHash}`).catch(() => undefined);
+    const outcome = (res?.body as { outcome?: TxOutcome } | undefined)?.outcome;
+    if (res?.status === 200 && outcome !== undefined) return outcome;
+  }
+  return undefined;
+}
+
 /**
  * Submits a signed contract transaction and waits for it: a refusal at admission or in its block throws a
  * {@link LedgerRefusal} (the contract's code and message), an unreachable ledger MER_FED_LEDGER_UNAVAILABLE.
@@ -123,12 +137,8 @@ export async function commitContractTx(
     if (e instanceof TxRefused) throw new LedgerRefusal(e.code, e.message);
     throw new MeridianError('MER_FED_LEDGER_UNAVAILABLE', `the ledger did not commit ${what}: ${(e as Error).message}`);
   }
-  let outcome = committed.outcome ?? undefined;
-  for (const v of outcome === undefined ? validators : []) {
-    const res = await client.get(v, `/v1/txs/${committed.txHash}`).catch(() => undefined);
-    outcome = (res?.body as { outcome?: TxOutcome } | undefined)?.outcome;
-    if (res?.status === 200 && outcome !== undefined) break;
-  }
+  // The receipt wait reports the outcome; a validator that had already forgotten it is asked by status instead.
+  const outcome = committed.outcome ?? (await outcomeOf(client, validators, committed.txHash));
   if (outcome === undefined) {
     throw new MeridianError('MER_FED_LEDGER_UNAVAILABLE', `no validator reported the outcome of ${what}`, {
       txHash: committed.txHash,

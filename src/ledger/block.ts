@@ -8,6 +8,7 @@
  * (SPEC.md I12).
  */
 import { z } from 'zod';
+import { BoundedLru } from './bounded-lru.ts';
 import { canonicalBytes } from './canonical-json.ts';
 import { domainHash, HASH_HEX_PATTERN, toHex } from './hash.ts';
 import { buildMerkleTree, type MerkleTree } from './merkle.ts';
@@ -148,7 +149,7 @@ function firstIssue(error: z.ZodError, what: string): string {
 /** Most certificates remembered as verified by {@link verifyCommitCertificate}. */
 const VERIFIED_CERTIFICATES_MAX = 1_024;
 /** Certificates whose signatures verified, keyed by set, header hash, view and every signer's signature. */
-const verifiedCertificates = new Set<string>();
+const verifiedCertificates = new BoundedLru<string, true>(VERIFIED_CERTIFICATES_MAX);
 
 /**
  * Checks that `cert` commits `header` under `validatorSet`: the header names this set, the certificate is for
@@ -205,7 +206,7 @@ export function verifyCommitCertificate(
     );
   }
   const memo = `${set.hash}|${headerHash}|${cert.view}|${cert.signatures.map((s) => `${s.signer}:${s.signature}`).join(',')}`;
-  if (verifiedCertificates.has(memo)) return { ok: true, headerHash, signers: [...seen] };
+  if (verifiedCertificates.get(memo)) return { ok: true, headerHash, signers: [...seen] };
   const payload = commitVoteBytes({ height: header.height, view: cert.view, digest: headerHash });
   for (const s of cert.signatures) {
     const publicKey = set.keys.get(s.signer);
@@ -219,7 +220,6 @@ export function verifyCommitCertificate(
       );
     }
   }
-  if (verifiedCertificates.size >= VERIFIED_CERTIFICATES_MAX) verifiedCertificates.clear();
-  verifiedCertificates.add(memo);
+  verifiedCertificates.set(memo, true);
   return { ok: true, headerHash, signers: [...seen] };
 }

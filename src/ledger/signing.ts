@@ -7,6 +7,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { MeridianError } from '../errors/registry.ts';
+import { BoundedLru } from './bounded-lru.ts';
 import { fromHex, toHex } from './hash.ts';
 
 /** What a signature may be for; add a purpose as a new entry, never reuse one. */
@@ -53,7 +54,7 @@ export function signingMessage(purpose: SigningPurpose, payload: Uint8Array): Bu
 
 /** Most raw keys {@link publicKeyOfHex} keeps parsed (validators and institutions of a consortium, with room to spare). */
 const HEX_KEYS_CACHED_MAX = 4_096;
-const hexKeys = new Map<string, KeyObject>();
+const hexKeys = new BoundedLru<string, KeyObject>(HEX_KEYS_CACHED_MAX);
 
 /** The KeyObject of a raw hex key, parsed once: every receipt and block names the same few validators' keys. */
 function publicKeyOfHex(hex: string): KeyObject {
@@ -61,7 +62,6 @@ function publicKeyOfHex(hex: string): KeyObject {
   if (cached !== undefined) return cached;
   const der = Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(hex, 'hex')]);
   const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
-  if (hexKeys.size >= HEX_KEYS_CACHED_MAX) hexKeys.clear();
   hexKeys.set(hex, key);
   return key;
 }

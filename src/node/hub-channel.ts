@@ -175,16 +175,8 @@ export class HubChannel {
 
   #request(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number, signal?: AbortSignal) {
     const url = new URL(path, this.#opts.hubUrl).toString();
-    const agent = this.#agent;
-    return httpsRequestJson({
-      url,
-      method,
-      body,
-      tls: this.#opts.tls,
-      timeoutMs,
-      agent,
-      ...(signal ? { signal } : {}),
-    });
+    const { tls } = this.#opts;
+    return httpsRequestJson({ url, method, body, tls, timeoutMs, agent: this.#agent, ...(signal ? { signal } : {}) });
   }
 }
 

@@ -115,8 +115,7 @@ export async function runRound(
         const result = verifyNodeAnswer({ signed, task, node, round, publicKey: key });
         return { node, status: 'answered', result, signed, closed: closingOutcome(node, task, key, close, closeError) };
       } catch (e) {
-        const err = e instanceof MeridianError ? e : new MeridianError('MER_INTERNAL', (e as Error).message);
-        return { node, status: 'missing', code: err.code, message: err.message };
+        return missingOutcome(node, e);
       }
     }),
   );
@@ -143,9 +142,14 @@ function closingOutcome(
     const result = verifyNodeAnswer({ signed: close, task, node, round: CLOSE_ROUND, publicKey });
     return { node, status: 'answered', result, signed: close };
   } catch (e) {
-    const err = e instanceof MeridianError ? e : new MeridianError('MER_INTERNAL', (e as Error).message);
-    return { node, status: 'missing', code: err.code, message: err.message };
+    return missingOutcome(node, e);
   }
+}
+
+/** A hospital's part in a round that failed with `e`: its code and message. */
+function missingOutcome(node: string, e: unknown): NodeOutcome {
+  const err = e instanceof MeridianError ? e : new MeridianError('MER_INTERNAL', (e as Error).message);
+  return { node, status: 'missing', code: err.code, message: err.message };
 }
 
 /** The answered results of a round that must be complete (exact analyses); MER_FED_PARTIAL names who is missing. */

@@ -7,48 +7,15 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import type { ErrorCode } from '../../errors/registry.ts';
+import { BoundedLru } from '../bounded-lru.ts';
 import { canonicalBytes } from '../canonical-json.ts';
 import { SIGNATURE_HEX_PATTERN, verifyForPurpose } from '../signing.ts';
 import { parseSignedTransaction, type SignedTransaction, TX_PURPOSE } from '../transaction.ts';
 
+export { BoundedLru };
+
 /** Default number of verified transaction hashes remembered: two full blocks. */
 export const SIGNATURE_CACHE_SIZE_DEFAULT = 131_072;
-
-/** A least-recently-used map with a fixed capacity. */
-export class BoundedLru<K, V> {
-  readonly #map = new Map<K, V>();
-  readonly #capacity: number;
-
-  constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('an LRU capacity is a positive integer');
-    this.#capacity = capacity;
-  }
-
-  /** The value at `key` (and marks it most recently used), or undefined. */
-  get(key: K): V | undefined {
-    const v = this.#map.get(key);
-    if (v !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, v);
-    }
-    return v;
-  }
-
-  /** Stores `value` at `key`, evicting the least recently used entry when full. */
-  set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.#capacity) {
-      const oldest = this.#map.keys().next();
-      if (oldest.done !== true) this.#map.delete(oldest.value);
-    }
-  }
-
-  /** Number of entries held. */
-  get size(): number {
-    return this.#map.size;
-  }
-}
 
 /** The hashes of a transaction, from one canonicalization of its body. */
 export interface TxDigests {

@@ -19,8 +19,8 @@ const POLL_MS = 50;
 /** How long one receipt request asks a validator to wait for the transaction's certificate. */
 const RECEIPT_WAIT_MS = 2_000;
 /**
- * Connections a client keeps to one validator. Every transaction awaited holds one for its receipt's long poll,
- * so the pool must exceed the transactions a process awaits at once, or submissions queue behind the polls.
+ * Connections a client keeps to one validator. Every batch of transactions awaited holds one for its receipt's
+ * long poll, so the pool must exceed the batches a process awaits at once, or submissions queue behind the polls.
  */
 const SOCKETS_PER_VALIDATOR_MAX = 128;
 
@@ -73,7 +73,8 @@ export function validatorUrls(config: LedgerConfig): { name: string; url: string
 export class LedgerClient {
   readonly #config: LedgerConfig;
   readonly #tls: TlsMaterial;
-  readonly #agents = new Map<string, https.Agent>();
+  /** Each validator's API base URL and keep-alive agent, by name. */
+  readonly #endpoints = new Map<string, { url: string; agent: https.Agent }>();
   readonly #set: ValidatorSet;
   /** Which validator the next receipt wait asks first: waits are spread over the set. */
   #nextWaiter = 0;
@@ -84,45 +85,50 @@ export class LedgerClient {
     this.#config = opts.config;
     this.#tls = opts.tls;
     this.#set = validatorSetOf(opts.config);
-    for (const v of opts.config.validators) {
-      this.#agents.set(v.name, mutualTlsAgent(opts.tls, { name: v.name }, SOCKETS_PER_VALIDATOR_MAX));
+    for (const { name, url } of validatorUrls(opts.config)) {
+      this.#endpoints.set(name, { url, agent: mutualTlsAgent(opts.tls, { name }, SOCKETS_PER_VALIDATOR_MAX) });
     }
+  }
+
+  /** One request to validator `name` over its keep-alive connections; MER_LEDGER_CONFIG for an unknown name. */
+  #call(
+    name: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+  ): Promise<{ status: number; body: unknown }> {
+    const endpoint = this.#endpoints.get(name);
+    if (!endpoint) return Promise.reject(new MeridianError('MER_LEDGER_CONFIG', `no validator ${name}`));
+    return httpsRequestJson({
+      url: `${endpoint.url}${path}`,
+      method,
+      ...(body === undefined ? {} : { body }),
+      tls: this.#tls,
+      expect: { name },
+      timeoutMs,
+      agent: endpoint.agent,
+    });
   }
 
   /** POSTs `txs` to one validator; resolves with its admissions, rejects if it is unreachable. */
   async submitTo(name: string, txs: readonly SignedTransaction[], timeoutMs = 10_000): Promise<unknown> {
-    const v = validatorUrls(this.#config).find((x) => x.name === name);
-    if (!v) throw new MeridianError('MER_LEDGER_CONFIG', `no validator ${name}`);
-    const res = await httpsRequestJson({
-      url: `${v.url}/v1/txs`,
-      method: 'POST',
-      body: { txs },
-      tls: this.#tls,
-      expect: { name },
-      timeoutMs,
-      agent: this.#agents.get(name),
-    });
-    return res.body;
+    return (await this.#call(name, 'POST', '/v1/txs', { txs }, timeoutMs)).body;
   }
 
   /** Submits to every validator at once; resolves when each answered or failed (failures are tolerated). */
   async submitAll(txs: readonly SignedTransaction[]): Promise<number> {
-    const results = await Promise.allSettled(this.#config.validators.map((v) => this.submitTo(v.name, txs)));
-    return results.filter((r) => r.status === 'fulfilled').length;
+    return (await this.#submitEverywhere(txs)).filter((r) => r.status === 'fulfilled').length;
+  }
+
+  /** Every validator's answer to the submission of `txs`, in the configuration's order. */
+  #submitEverywhere(txs: readonly SignedTransaction[]): Promise<PromiseSettledResult<unknown>[]> {
+    return Promise.allSettled(this.#config.validators.map((v) => this.submitTo(v.name, txs)));
   }
 
   /** GETs a path from one validator. */
   async get(name: string, path: string, timeoutMs = 5_000): Promise<{ status: number; body: unknown }> {
-    const v = validatorUrls(this.#config).find((x) => x.name === name);
-    if (!v) throw new MeridianError('MER_LEDGER_CONFIG', `no validator ${name}`);
-    return httpsRequestJson({
-      url: `${v.url}${path}`,
-      method: 'GET',
-      tls: this.#tls,
-      expect: { name },
-      timeoutMs,
-      agent: this.#agents.get(name),
-    });
+    return this.#call(name, 'GET', path, undefined, timeoutMs);
   }
 
   /** Sends `tx` to every validator and resolves with its receipt once committed and certified (verified here). */
@@ -169,7 +175,7 @@ export class LedgerClient {
     const submit = async (): Promise<void> => {
       const hashes = [...unadmitted].filter((h) => open.has(h));
       const txs = hashes.map((h) => (open.get(h) as Waiting[])[0]?.tx as SignedTransaction);
-      const answers = await Promise.allSettled(this.#config.validators.map((v) => this.submitTo(v.name, txs)));
+      const answers = await this.#submitEverywhere(txs);
       unadmitted = new Set();
       hashes.forEach((h, i) => {
         let admitted = false;
@@ -232,17 +238,9 @@ export class LedgerClient {
 
   /** The certified receipts (with outcomes) one validator holds among `txHashes`, waiting up to `waitMs` for one. */
   async #receipts(name: string, txHashes: string[], waitMs: number): Promise<Record<string, CertifiedAnswer>> {
-    const v = validatorUrls(this.#config).find((x) => x.name === name);
-    if (!v) return {};
-    const res = await httpsRequestJson({
-      url: `${v.url}/v1/receipts`,
-      method: 'POST',
-      body: { txHashes, waitMs },
-      tls: this.#tls,
-      expect: { name },
-      timeoutMs: waitMs + 5_000,
-      agent: this.#agents.get(name),
-    }).catch(() => undefined);
+    const res = await this.#call(name, 'POST', '/v1/receipts', { txHashes, waitMs }, waitMs + 5_000).catch(
+      () => undefined,
+    );
     const receipts = (res?.body as { receipts?: unknown } | undefined)?.receipts;
     if (res?.status !== 200 || typeof receipts !== 'object' || receipts === null) return {};
     return receipts as Record<string, CertifiedAnswer>;
@@ -250,6 +248,6 @@ export class LedgerClient {
 
   /** Closes the keep-alive connections. */
   close(): void {
-    for (const a of this.#agents.values()) a.destroy();
+    for (const e of this.#endpoints.values()) e.agent.destroy();
   }
 }

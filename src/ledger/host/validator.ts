@@ -462,7 +462,7 @@ export class Validator {
       return;
     }
     this.counters.walFlushes++;
-    const flushing = this.#blocks
+    this.#flushing = this.#blocks
       .flushAsync()
       .then(() => this.#wal.flushAsync())
       .then(
@@ -480,7 +480,6 @@ export class Validator {
           if (!this.#closed) this.#halt(e as Error);
         },
       );
-    this.#flushing = flushing;
   }
 
   // What a turn does once its records are durable: compaction, attestations, and every message it produced.
